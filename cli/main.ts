@@ -1,0 +1,146 @@
+// The `senseact` command line: thin wrappers that parse flags and call the
+// library folders. Output contract: `--json` prints one JSON object on stdout;
+// human output and progress go to stderr; bad input exits non-zero with one line.
+import { Command, CommanderError } from 'commander';
+import { CliError } from './errors.ts';
+import { pending } from './pending.ts';
+import { doctorReport, formatDoctor } from './doctor.ts';
+import { runDemo } from './demo.ts';
+
+function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value) + '\n');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('senseact')
+    .description('Teach a home robot a task from a few demonstrations, with sight, touch and smell.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .showSuggestionAfterError(true);
+  // Every subcommand inherits exitOverride and the quiet error output.
+  const sub = (parent: Command, name: string) =>
+    parent.command(name).exitOverride().configureOutput({ outputError: () => {} });
+
+  sub(program, 'doctor')
+    .description('environment, WebGPU adapter, chosen backend')
+    .option('--json', 'print one JSON object on stdout')
+    .option('--require-webgpu', 'exit 1 when no WebGPU adapter is available')
+    .action(async (opts: { json?: boolean; requireWebgpu?: boolean }) => {
+      const report = await doctorReport();
+      if (opts.json) printJson(report);
+      else process.stderr.write(formatDoctor(report) + '\n');
+      if (opts.requireWebgpu && report.backend !== 'webgpu') {
+        throw new CliError(`no WebGPU adapter: ${report.reason}; ${report.fix ?? ''}`.trim(), 1);
+      }
+    });
+
+  sub(program, 'demo')
+    .description('record, train, evaluate and deploy on the embedded simulator')
+    .option('--quick', 'reduced version for CI')
+    .option('--fresh', 'ignore what earlier runs left in demo-output/')
+    .action(async () => runDemo());
+
+  const sim = sub(program, 'sim').description('the embedded simulator');
+  sub(sim, 'run')
+    .description('run episodes (scripted expert) and write one MCAP log per episode')
+    .requiredOption('--task <task>', 'pick-place | open-door | find-smell | gentle-grasp')
+    .option('--expert', 'drive with the scripted expert')
+    .option('--episodes <n>', 'number of episodes', '1')
+    .option('--seed <s>', 'first seed', '0')
+    .requiredOption('--out <dir>', 'output directory')
+    .action(pending('sim run', 5));
+  sub(sim, 'serve')
+    .description('serve the simulator over the rosbridge v2 protocol')
+    .requiredOption('--task <task>', 'task name')
+    .option('--rosbridge <host:port>', 'listen address', '127.0.0.1:9090')
+    .option('--seed <s>', 'seed', '0')
+    .action(pending('sim serve', 5));
+
+  sub(program, 'record')
+    .description('record demonstrations by teleoperation')
+    .requiredOption('--robot <robot>', 'sim | ws://HOST:PORT')
+    .requiredOption('--task <task>', 'task name')
+    .requiredOption('--out <dir>', 'dataset directory')
+    .action(pending('record', 9));
+
+  const dataset = sub(program, 'dataset').description('inspect and repair recorded datasets');
+  sub(dataset, 'info')
+    .description('per-episode streams, counts, rates, gaps')
+    .argument('<dir>', 'dataset directory')
+    .option('--json', 'print one JSON object on stdout')
+    .action(pending('dataset info', 4));
+  sub(dataset, 'repair')
+    .description('recover a truncated or unfinalized MCAP log')
+    .argument('<file>', 'log file')
+    .action(pending('dataset repair', 4));
+
+  sub(program, 'train')
+    .description('train the few-shot multimodal policy')
+    .requiredOption('--data <dir>', 'dataset directory')
+    .requiredOption('--out <file>', 'checkpoint (.safetensors)')
+    .option('--steps <n>', 'training steps')
+    .option('--backend <b>', 'webgpu | cpu')
+    .option('--seed <s>', 'seed', '0')
+    .action(pending('train', 6));
+
+  sub(program, 'eval')
+    .description('evaluate a policy in the simulator with confidence intervals')
+    .requiredOption('--policy <file>', 'checkpoint')
+    .requiredOption('--task <task>', 'task name')
+    .option('--episodes <n>', 'episodes', '50')
+    .option('--seed <s>', 'first seed', '1000')
+    .option('--mask <modalities>', 'comma-separated modalities to mask')
+    .option('--json', 'print one JSON object on stdout')
+    .action(pending('eval', 6));
+
+  sub(program, 'serve')
+    .description('run a policy on a robot as a monitored daemon')
+    .requiredOption('--policy <file>', 'checkpoint')
+    .requiredOption('--robot <url>', 'ws://HOST:PORT')
+    .option('--http <host:port>', 'health and metrics address', '127.0.0.1:8080')
+    .option('--config <file>', 'runtime config (JSON or YAML)')
+    .action(pending('serve', 8));
+
+  sub(program, 'ui')
+    .description('the web app: live sensors, health, teleop')
+    .requiredOption('--robot <url>', 'ws://HOST:PORT')
+    .option('--http <host:port>', 'address', '127.0.0.1:8090')
+    .action(pending('ui', 9));
+
+  sub(program, 'tune')
+    .description('pre-tune kernels for a model checkpoint')
+    .option('--policy <file>', 'checkpoint')
+    .action(pending('tune', 7));
+
+  sub(program, 'bench')
+    .description('benchmarks against a named peer, side by side')
+    .argument('<what>', 'kernels | train | infer | record | sim | loop')
+    .option('--json', 'print one JSON object on stdout')
+    .action(pending('bench', 7));
+
+  return program;
+}
+
+/** Runs the CLI; sets process.exitCode rather than exiting so cleanup can finish. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version arrive here as "errors" with exit code 0.
+      if (err.exitCode === 0) return;
+      process.stderr.write(`senseact: ${err.message.replace(/^error: /, '')}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`senseact: ${err.message}\n`);
+      process.exitCode = err.code;
+      return;
+    }
+    process.stderr.write(`senseact: unexpected error: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, meaningfulLines, senseact } from '../helpers/cli.ts';
+import { testGpu } from '../helpers/gpu.ts';
+
+const gpu = await testGpu();
+gpu?.release();
+
+describe('senseact CLI', () => {
+  it('rejects an unknown flag with one line and exit code 2', () => {
+    const run = senseact(['doctor', '--no-such-flag']);
+    expect(run.status).toBe(2);
+    expect(meaningfulLines(run.stderr)).toEqual(["senseact: unknown option '--no-such-flag'"]);
+    expect(run.stdout).toBe('');
+  });
+
+  it('rejects an unknown command with exit code 2', () => {
+    const run = senseact(['frobnicate']);
+    expect(run.status).toBe(2);
+    expect(meaningfulLines(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('reports a missing required option by name', () => {
+    const run = senseact(['sim', 'run', '--task', 'pick-place']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--out/);
+  });
+
+  it.each([['doctor'], ['demo'], ['sim', 'run'], ['sim', 'serve'], ['record'], ['dataset', 'info'], ['train'], ['eval'], ['serve'], ['bench']])(
+    '%s --help prints usage and exits 0',
+    (...cmd) => {
+      const run = senseact([...cmd, '--help']);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(/Usage: senseact/);
+    },
+  );
+
+  it('a command that is not built yet says so and exits 2', () => {
+    const run = senseact(['train', '--data', 'd', '--out', 'x.safetensors']);
+    expect(run.status).toBe(2);
+    expect(meaningfulLines(run.stderr)).toEqual([expect.stringMatching(/^senseact: 'train' is not built yet \(issue #6\)/)]);
+  });
+
+  it.skipIf(!gpu)('a process that used the GPU exits by itself once the device is released', async () => {
+    const script = `
+      import { acquireBackend, runSmoke } from ${JSON.stringify(path.join(ROOT, 'kernels/index.ts'))};
+      const choice = await acquireBackend();
+      if (choice.backend !== 'webgpu') throw new Error('no adapter');
+      const r = await runSmoke(choice.gpu.device, 257);
+      choice.gpu.release();
+      console.log(r.ok ? 'ok' : 'mismatch');
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const code = await new Promise<number | string>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve('hung');
+      }, 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c ?? -1);
+      });
+    });
+    expect(code).toBe(0);
+    expect(out.trim()).toBe('ok');
+  });
+});
