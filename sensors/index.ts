@@ -1,3 +1,3 @@
 // sensors/: sample schemas (zod), streams and their health, the synchronizer,
-// MCAP logs and the dataset. Built in issue #4; nothing is exported yet.
-export {};
+// MCAP logs and the dataset. This file is the only one other folders import.
+export * from './schemas.ts';
