@@ -1,0 +1,221 @@
+// The CPU reference backend: every primitive on typed arrays, written to be
+// read. It is the fallback when no adapter exists and the oracle the WebGPU
+// kernels are tested against. With precision 'f64' it runs in double, which
+// makes finite-difference gradient checks meaningful.
+import type { AdamWHyper, Backend, ConvGeometry, MatmulOptions, MemoryStats, Storage, View } from '../backend.ts';
+import { MAP_OPS, type MapOp } from '../ops.ts';
+import { normalAt, uniformAt } from '../rng.ts';
+import { numel } from '../shape.ts';
+
+type Data = Float32Array | Float64Array;
+
+export class CpuStorage implements Storage {
+  refs = 1;
+  constructor(readonly data: Data) {}
+  get length(): number {
+    return this.data.length;
+  }
+}
+
+const data = (s: Storage): Data => (s as CpuStorage).data;
+
+/** Calls fn(outIndex, inputIndices...) for every element of `shape` in row-major order. */
+function forEachIndex(shape: readonly number[], views: { strides: readonly number[]; offset: number }[], fn: (idx: number[]) => void): void {
+  const n = numel(shape);
+  const rank = shape.length;
+  const coord = new Array<number>(rank).fill(0);
+  const idx = views.map((v) => v.offset);
+  for (let i = 0; i < n; i++) {
+    fn(idx);
+    for (let d = rank - 1; d >= 0; d--) {
+      coord[d]++;
+      for (let k = 0; k < views.length; k++) idx[k] += views[k].strides[d];
+      if (coord[d] < shape[d]) break;
+      for (let k = 0; k < views.length; k++) idx[k] -= views[k].strides[d] * shape[d];
+      coord[d] = 0;
+    }
+  }
+}
+
+function dense(v: View): Data {
+  const src = data(v.storage);
+  const out = new (src.constructor as { new (n: number): Data })(numel(v.shape));
+  let j = 0;
+  forEachIndex(v.shape, [v], (idx) => {
+    out[j++] = src[idx[0]];
+  });
+  return out;
+}
+
+const ACT: Record<string, (x: number) => number> = {
+  none: (x) => x,
+  relu: MAP_OPS.relu.cpu as (x: number) => number,
+  gelu: MAP_OPS.gelu.cpu as (x: number) => number,
+};
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu' as const;
+  private readonly Array: { new (n: number): Data };
+  private inUse = 0;
+  constructor(private readonly options: { precision?: 'f32' | 'f64'; poison?: boolean } = {}) {
+    this.Array = options.precision === 'f64' ? Float64Array : Float32Array;
+  }
+
+  alloc(length: number): Storage {
+    const s = new CpuStorage(new this.Array(length));
+    if (this.options.poison) s.data.fill(NaN);
+    this.inUse += length * s.data.BYTES_PER_ELEMENT;
+    return s;
+  }
+  release(storage: Storage): void {
+    this.inUse -= storage.length * data(storage).BYTES_PER_ELEMENT;
+  }
+  write(storage: Storage, values: Float32Array | Float64Array): void {
+    data(storage).set(values);
+  }
+  async read(view: View): Promise<Float32Array> {
+    return Float32Array.from(dense(view));
+  }
+  fill(storage: Storage, value: number): void {
+    data(storage).fill(value);
+  }
+
+  map(op: MapOp, out: View, inputs: View[], scalars: readonly number[] = []): void {
+    const f = MAP_OPS[op].cpu as (a: number, b: number, c: number, s: readonly number[]) => number;
+    const o = data(out.storage);
+    const ins = inputs.map((v) => data(v.storage));
+    const round = this.Array === Float32Array ? Math.fround : (x: number) => x;
+    const s = scalars.map(round);
+    forEachIndex(out.shape, [out, ...inputs], (idx) => {
+      o[idx[0]] = f(ins[0]?.[idx[1]] ?? 0, ins[1]?.[idx[2]] ?? 0, ins[2]?.[idx[3]] ?? 0, s);
+    });
+  }
+
+  reduce(op: 'sum' | 'max', out: Storage, input: View, reduceRank: number): void {
+    const x = dense(input);
+    const inner = numel(input.shape.slice(input.shape.length - reduceRank));
+    const outer = x.length / Math.max(inner, 1);
+    const o = data(out);
+    for (let r = 0; r < outer; r++) {
+      let acc = op === 'sum' ? 0 : -Infinity;
+      for (let c = 0; c < inner; c++) {
+        const v = x[r * inner + c];
+        acc = op === 'sum' ? acc + v : v > acc || Number.isNaN(v) ? v : acc;
+      }
+      o[r] = acc;
+    }
+  }
+
+  matmul(out: Storage, a: View, b: View, options: MatmulOptions = {}): void {
+    const [B, M, K] = a.shape;
+    const N = b.shape[2];
+    const A = dense(a);
+    const Bm = dense(b);
+    const o = data(out);
+    const bias = options.bias ? dense(options.bias) : null;
+    const act = ACT[options.act ?? 'none'];
+    const row = new this.Array(N);
+    // i-k-j order walks rows of B contiguously; good enough for tests and fallback.
+    for (let bi = 0; bi < B; bi++) {
+      for (let i = 0; i < M; i++) {
+        row.fill(0);
+        const aRow = (bi * M + i) * K;
+        for (let k = 0; k < K; k++) {
+          const av = A[aRow + k];
+          if (av === 0) continue;
+          const bRow = (bi * K + k) * N;
+          for (let j = 0; j < N; j++) row[j] += av * Bm[bRow + j];
+        }
+        const oRow = (bi * M + i) * N;
+        for (let j = 0; j < N; j++) o[oRow + j] = act(row[j] + (bias ? bias[j] : 0));
+      }
+    }
+  }
+
+  im2col(out: Storage, input: View, g: ConvGeometry): void {
+    const x = dense(input);
+    const o = data(out);
+    const cols = g.kh * g.kw * g.c;
+    for (let n = 0; n < g.n; n++)
+      for (let oy = 0; oy < g.oh; oy++)
+        for (let ox = 0; ox < g.ow; ox++) {
+          const row = ((n * g.oh + oy) * g.ow + ox) * cols;
+          for (let ky = 0; ky < g.kh; ky++)
+            for (let kx = 0; kx < g.kw; kx++) {
+              const iy = oy * g.stride - g.pad + ky;
+              const ix = ox * g.stride - g.pad + kx;
+              const inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+              for (let c = 0; c < g.c; c++) {
+                o[row + (ky * g.kw + kx) * g.c + c] = inside ? x[((n * g.h + iy) * g.w + ix) * g.c + c] : 0;
+              }
+            }
+        }
+  }
+
+  col2im(out: Storage, colsView: View, g: ConvGeometry): void {
+    const d = dense(colsView);
+    const o = data(out);
+    o.fill(0);
+    const cols = g.kh * g.kw * g.c;
+    for (let n = 0; n < g.n; n++)
+      for (let oy = 0; oy < g.oh; oy++)
+        for (let ox = 0; ox < g.ow; ox++) {
+          const row = ((n * g.oh + oy) * g.ow + ox) * cols;
+          for (let ky = 0; ky < g.kh; ky++)
+            for (let kx = 0; kx < g.kw; kx++) {
+              const iy = oy * g.stride - g.pad + ky;
+              const ix = ox * g.stride - g.pad + kx;
+              if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+              for (let c = 0; c < g.c; c++) o[((n * g.h + iy) * g.w + ix) * g.c + c] += d[row + (ky * g.kw + kx) * g.c + c];
+            }
+        }
+  }
+
+  gather(out: Storage, table: View, idx: View, rows: number, dim: number): void {
+    const t = dense(table);
+    const ids = dense(idx);
+    const o = data(out);
+    for (let i = 0; i < ids.length; i++) {
+      const r = ids[i];
+      if (!(r >= 0 && r < rows)) throw new Error(`gather index ${r} out of range [0, ${rows})`);
+      for (let j = 0; j < dim; j++) o[i * dim + j] = t[r * dim + j];
+    }
+  }
+
+  scatterAdd(out: Storage, grad: View, idx: View, _rows: number, dim: number): void {
+    const g = dense(grad);
+    const ids = dense(idx);
+    const o = data(out);
+    o.fill(0);
+    for (let i = 0; i < ids.length; i++) for (let j = 0; j < dim; j++) o[ids[i] * dim + j] += g[i * dim + j];
+  }
+
+  random(out: Storage, dist: 'uniform' | 'normal', seed: number, counter: number): void {
+    const o = data(out);
+    const f = dist === 'uniform' ? uniformAt : normalAt;
+    for (let i = 0; i < o.length; i++) o[i] = f(seed, counter, i);
+  }
+
+  adamw(param: Storage, grad: View, m: Storage, v: Storage, scale: Storage | null, h: AdamWHyper): void {
+    const p = data(param);
+    const g = dense(grad);
+    const M = data(m);
+    const V = data(v);
+    const sc = scale ? data(scale)[0] : 1;
+    const bc1 = 1 - Math.pow(h.beta1, h.step);
+    const bc2 = 1 - Math.pow(h.beta2, h.step);
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i] * sc;
+      M[i] = h.beta1 * M[i] + (1 - h.beta1) * gi;
+      V[i] = h.beta2 * V[i] + (1 - h.beta2) * gi * gi;
+      const update = M[i] / bc1 / (Math.sqrt(V[i] / bc2) + h.eps);
+      p[i] = p[i] - h.lr * (update + h.weightDecay * p[i]);
+    }
+  }
+
+  flush(): void {}
+  memory(): MemoryStats {
+    return { inUseBytes: this.inUse, allocatedBytes: this.inUse, dispatches: 0 };
+  }
+  destroy(): void {}
+}

@@ -1,0 +1,102 @@
+// Composite ops built from the primitives; their gradients come for free.
+import type { Activation, ConvGeometry } from './backend.ts';
+import { Tensor } from './tensor.ts';
+
+export function softmax(x: Tensor, axis = -1): Tensor {
+  const shifted = x.sub(x.max(axis, true).detach());
+  const e = shifted.exp();
+  return e.div(e.sum(axis, true));
+}
+
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  const shifted = x.sub(x.max(axis, true).detach());
+  return shifted.sub(shifted.exp().sum(axis, true).log());
+}
+
+/** Mean cross-entropy of logits [N, C] against target probabilities (one-hot) [N, C]. */
+export function crossEntropy(logits: Tensor, targets: Tensor): Tensor {
+  return logSoftmax(logits, -1).mul(targets).sum(-1).mean().neg();
+}
+
+export function oneHot(classes: readonly number[], numClasses: number, backend = undefined as Tensor['backend'] | undefined): Tensor {
+  const data = new Float32Array(classes.length * numClasses);
+  classes.forEach((c, i) => (data[i * numClasses + c] = 1));
+  return Tensor.fromArray(data, [classes.length, numClasses], backend);
+}
+
+export function l1Loss(pred: Tensor, target: Tensor): Tensor {
+  return pred.sub(target).abs().mean();
+}
+
+export function mseLoss(pred: Tensor, target: Tensor): Tensor {
+  return pred.sub(target).square().mean();
+}
+
+/** Normalizes over the last axis, then scales and shifts per feature. */
+export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, eps = 1e-5): Tensor {
+  const centered = x.sub(x.mean(-1, true));
+  const variance = centered.square().mean(-1, true);
+  let y = centered.div(variance.addScalar(eps).sqrt());
+  if (gamma) y = y.mul(gamma);
+  if (beta) y = y.add(beta);
+  return y;
+}
+
+/** Group norm over NHWC input: statistics per (sample, group) across H, W and the group's channels. */
+export function groupNorm(x: Tensor, groups: number, gamma: Tensor | null, beta: Tensor | null, eps = 1e-5): Tensor {
+  const [n, h, w, c] = x.shape;
+  if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels do not split into ${groups} groups`);
+  const g = x.reshape([n, h * w, groups, c / groups]);
+  const centered = g.sub(g.mean([1, 3], true));
+  const variance = centered.square().mean([1, 3], true);
+  let y = centered.div(variance.addScalar(eps).sqrt()).reshape([n, h, w, c]);
+  if (gamma) y = y.mul(gamma);
+  if (beta) y = y.add(beta);
+  return y;
+}
+
+export function convGeometry(input: readonly number[], kernel: readonly number[], stride: number, pad: number): ConvGeometry {
+  const [n, h, w, c] = input;
+  const [kh, kw, ci] = kernel;
+  if (ci !== c) throw new Error(`conv2d: input has ${c} channels, kernel expects ${ci}`);
+  const oh = Math.floor((h + 2 * pad - kh) / stride) + 1;
+  const ow = Math.floor((w + 2 * pad - kw) / stride) + 1;
+  if (oh <= 0 || ow <= 0) throw new Error(`conv2d: kernel ${kh}×${kw} does not fit input ${h}×${w} with pad ${pad}`);
+  return { n, h, w, c, kh, kw, stride, pad, oh, ow };
+}
+
+/** Patches of NHWC input as rows: [N·OH·OW, KH·KW·C]. Its gradient is col2im. */
+export function im2col(x: Tensor, g: ConvGeometry): Tensor {
+  const out = Tensor.empty([g.n * g.oh * g.ow, g.kh * g.kw * g.c], x.backend);
+  x.backend.im2col(out.storage, x, g);
+  return Tensor.record(out, [x], (grad) => [col2im(grad, g)]);
+}
+
+export function col2im(cols: Tensor, g: ConvGeometry): Tensor {
+  const out = Tensor.empty([g.n, g.h, g.w, g.c], cols.backend);
+  cols.backend.col2im(out.storage, cols.contiguous(), g);
+  return Tensor.record(out, [cols], (grad) => [im2col(grad, g)]);
+}
+
+/** 2-D convolution, NHWC input, weight [KH, KW, C_in, C_out], as im2col + one matmul with a fused epilogue. */
+export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: { stride?: number; pad?: number; act?: Activation } = {}): Tensor {
+  const g = convGeometry(x.shape, weight.shape, options.stride ?? 1, options.pad ?? 0);
+  const cols = im2col(x, g);
+  const w2 = weight.reshape([g.kh * g.kw * g.c, weight.shape[3]]);
+  const y = cols.matmul(w2, { bias, act: options.act });
+  return y.reshape([g.n, g.oh, g.ow, weight.shape[3]]);
+}
+
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, act: Activation = 'none'): Tensor {
+  return x.matmul(weight, { bias, act });
+}
+
+/** L2 norm over every element of every tensor, as a device scalar (no readback). */
+export function globalNorm(tensors: readonly Tensor[]): Tensor {
+  let total: Tensor | null = null;
+  for (const t of tensors) {
+    const s = t.square().sum();
+    total = total ? total.add(s) : s;
+  }
+  return (total ?? Tensor.zeros([])).sqrt();
+}

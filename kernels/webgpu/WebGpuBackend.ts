@@ -1,0 +1,280 @@
+// The WebGPU backend: WGSL kernels on a GPUDevice. Work is recorded into one
+// command encoder and submitted only when data is read back (or the uniform
+// arena fills), so a whole training step is a single submission.
+import type { AdamWHyper, Backend, ConvGeometry, MatmulOptions, MemoryStats, Storage, View } from '../backend.ts';
+import type { MapOp } from '../ops.ts';
+import { contiguousStrides, numel, MAX_RANK } from '../shape.ts';
+import { BufferPool } from './BufferPool.ts';
+import { mapKernel, MAP_UNIFORM_BYTES } from './wgsl/map.ts';
+import { matmulKernel, MATMUL_UNIFORM_BYTES } from './wgsl/matmul.ts';
+import { reduceKernel, REDUCE_UNIFORM_BYTES } from './wgsl/reduce.ts';
+import { adamwKernel, col2imKernel, fillKernel, gatherKernel, im2colKernel, randomKernel, scatterAddKernel } from './wgsl/misc.ts';
+
+export class GpuStorage implements Storage {
+  refs = 1;
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly length: number,
+  ) {}
+}
+
+const buf = (s: Storage): GPUBuffer => (s as GpuStorage).buffer;
+
+const SLOT = 256; // minUniformBufferOffsetAlignment is ≤ 256 everywhere
+const ARENA_SLOTS = 4096;
+const WG = 256;
+const MAX_WG_X = 65535;
+
+export interface WebGpuBackendOptions {
+  /** Fill new allocations with NaN so kernels that leave elements unwritten are caught. */
+  poison?: boolean;
+  /** Called with the pipeline key each time a new pipeline is compiled. */
+  onCompile?: (key: string) => void;
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  private readonly pool: BufferPool;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private readonly arena: GPUBuffer;
+  private readonly arenaData = new ArrayBuffer(SLOT * ARENA_SLOTS);
+  private arenaUsed = 0;
+  private staging: GPUBuffer[] = [];
+  private readonly one: GPUBuffer;
+  private readonly dummy: GPUBuffer;
+  private dispatches = 0;
+  private lost = false;
+  private error: string | null = null;
+
+  constructor(
+    readonly device: GPUDevice,
+    private readonly options: WebGpuBackendOptions = {},
+  ) {
+    this.pool = new BufferPool(device);
+    this.arena = device.createBuffer({ size: SLOT * ARENA_SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.one = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
+    new Float32Array(this.one.getMappedRange()).fill(1);
+    this.one.unmap();
+    this.dummy = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+    device.lost.then(() => (this.lost = true));
+    // Shader and validation errors arrive asynchronously; keep the first and
+    // fail loudly on the next call instead of computing garbage.
+    device.addEventListener('uncapturederror', (event) => {
+      this.error ??= (event as GPUUncapturedErrorEvent).error.message;
+    });
+  }
+
+  // ── memory ──────────────────────────────────────────────────────────────
+  alloc(length: number): Storage {
+    this.checkLive();
+    const s = new GpuStorage(this.pool.acquire(length * 4), length);
+    if (this.options.poison && length > 0) this.fillBits(s, 0x7fc00000);
+    return s;
+  }
+  release(storage: Storage): void {
+    this.pool.release(buf(storage));
+  }
+  write(storage: Storage, data: Float32Array | Float64Array): void {
+    this.checkLive();
+    const values = data instanceof Float32Array ? data : Float32Array.from(data);
+    if (values.length === 0) return;
+    // A staging copy inside the encoder keeps the upload ordered with the
+    // kernels already recorded (queue.writeBuffer would jump ahead of them).
+    const staging = this.device.createBuffer({ size: Math.ceil(values.byteLength / 4) * 4, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
+    new Float32Array(staging.getMappedRange()).set(values);
+    staging.unmap();
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(staging, 0, buf(storage), 0, values.byteLength);
+    this.staging.push(staging);
+  }
+  async read(view: View): Promise<Float32Array> {
+    this.checkLive();
+    const n = numel(view.shape);
+    if (n === 0) return new Float32Array(0);
+    let source = view.storage;
+    let temp: Storage | null = null;
+    const dense = view.offset === 0 && view.strides.every((s, i) => s === contiguousStrides(view.shape)[i] || view.shape[i] === 1);
+    if (!dense) {
+      temp = this.alloc(n);
+      this.map('copy', { storage: temp, shape: view.shape, strides: contiguousStrides(view.shape), offset: 0 }, [view]);
+      source = temp;
+    }
+    const readback = this.device.createBuffer({ size: n * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(buf(source), 0, readback, 0, n * 4);
+    this.flush();
+    if (temp) this.release(temp);
+    await readback.mapAsync(GPUMapMode.READ);
+    this.checkLive();
+    const out = new Float32Array(readback.getMappedRange().slice(0));
+    readback.unmap();
+    readback.destroy();
+    return out;
+  }
+  fill(storage: Storage, value: number): void {
+    const bits = new Uint32Array(new Float32Array([value]).buffer)[0];
+    this.fillBits(storage, bits);
+  }
+  private fillBits(storage: Storage, bits: number): void {
+    const u = new Uint32Array([storage.length, bits, 0, 0]);
+    this.dispatch('fill', fillKernel, u.buffer, [buf(storage)], storage.length);
+  }
+  memory(): MemoryStats {
+    return { inUseBytes: this.pool.inUseBytes, allocatedBytes: this.pool.allocatedBytes, dispatches: this.dispatches };
+  }
+
+  // ── primitives ──────────────────────────────────────────────────────────
+  map(op: MapOp, out: View, inputs: View[], scalars: readonly number[] = []): void {
+    const n = numel(out.shape);
+    if (n === 0) return;
+    const data = new ArrayBuffer(MAP_UNIFORM_BYTES);
+    const u = new Uint32Array(data);
+    const f = new Float32Array(data);
+    u[0] = n;
+    u[1] = out.shape.length;
+    u[2] = out.offset;
+    inputs.forEach((v, k) => (u[4 + k] = v.offset));
+    scalars.forEach((s, k) => (f[8 + k] = s));
+    out.shape.forEach((d, i) => (u[12 + i] = d));
+    out.strides.forEach((s, i) => (u[20 + i] = s));
+    inputs.forEach((v, k) => v.strides.forEach((s, i) => (u[28 + 8 * k + i] = s)));
+    this.dispatch(`map:${op}`, () => mapKernel(op), data, [...inputs.map((v) => buf(v.storage)), buf(out.storage)], n);
+  }
+
+  reduce(op: 'sum' | 'max', out: Storage, input: View, reduceRank: number): void {
+    const rank = input.shape.length;
+    const outer = numel(input.shape.slice(0, rank - reduceRank));
+    const inner = numel(input.shape.slice(rank - reduceRank));
+    if (outer === 0) return;
+    if (rank > MAX_RANK) throw new Error(`reduce: rank ${rank} > ${MAX_RANK}`);
+    const u = new Uint32Array(REDUCE_UNIFORM_BYTES / 4);
+    u.set([outer, rank, reduceRank, input.offset, inner]);
+    input.shape.forEach((d, i) => (u[8 + i] = d));
+    input.strides.forEach((s, i) => (u[16 + i] = s));
+    // One workgroup per output element.
+    this.dispatchGroups(`reduce:${op}`, () => reduceKernel(op), u.buffer, [buf(input.storage), buf(out)], this.grid(outer));
+  }
+
+  matmul(out: Storage, a: View, b: View, options: MatmulOptions = {}): void {
+    const [B, M, K] = a.shape;
+    const N = b.shape[2];
+    if (B * M * N === 0) return;
+    const act = { none: 0, relu: 1, gelu: 2 }[options.act ?? 'none'];
+    const bias = options.bias ?? null;
+    const u = new Uint32Array(MATMUL_UNIFORM_BYTES / 4);
+    u.set([M, N, K, act, a.offset, a.strides[0], a.strides[1], a.strides[2], b.offset, b.strides[0], b.strides[1], b.strides[2], bias ? 1 : 0, bias?.offset ?? 0]);
+    if (K === 0) {
+      // An empty sum: zeros (plus bias and activation) without a kernel special case.
+      this.fill(out, 0);
+    }
+    this.dispatchGroups('matmul', matmulKernel, u.buffer, [buf(a.storage), buf(b.storage), bias ? buf(bias.storage) : this.dummy, buf(out)], [Math.ceil(N / 64), Math.ceil(M / 64), B]);
+  }
+
+  im2col(out: Storage, input: View, g: ConvGeometry): void {
+    const total = g.n * g.oh * g.ow * g.kh * g.kw * g.c;
+    this.dispatch('im2col', im2colKernel, this.convUniform(g, input.offset, total, input.strides), [buf(input.storage), buf(out)], total);
+  }
+  col2im(out: Storage, cols: View, g: ConvGeometry): void {
+    const total = g.n * g.h * g.w * g.c;
+    this.dispatch('col2im', col2imKernel, this.convUniform(g, cols.offset, total, [0, 0, 0, 0]), [buf(cols.storage), buf(out)], total);
+  }
+  private convUniform(g: ConvGeometry, offset: number, total: number, strides: readonly number[]): ArrayBuffer {
+    return new Uint32Array([g.n, g.h, g.w, g.c, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow, offset, total, ...strides]).buffer;
+  }
+
+  gather(out: Storage, table: View, idx: View, _rows: number, dim: number): void {
+    const n = numel(idx.shape) * dim;
+    this.dispatch('gather', gatherKernel, new Uint32Array([n, dim, table.offset, idx.offset]).buffer, [buf(table.storage), buf(idx.storage), buf(out)], n);
+  }
+  scatterAdd(out: Storage, grad: View, idx: View, rows: number, dim: number): void {
+    const n = rows * dim;
+    const u = new Uint32Array([n, dim, numel(idx.shape), grad.offset, idx.offset, 0, 0, 0]);
+    this.dispatch('scatterAdd', scatterAddKernel, u.buffer, [buf(grad.storage), buf(idx.storage), buf(out)], n);
+  }
+  random(out: Storage, dist: 'uniform' | 'normal', seed: number, counter: number): void {
+    this.dispatch(`random:${dist}`, () => randomKernel(dist), new Uint32Array([out.length, seed >>> 0, counter >>> 0, 0]).buffer, [buf(out)], out.length);
+  }
+  adamw(param: Storage, grad: View, m: Storage, v: Storage, scale: Storage | null, h: AdamWHyper): void {
+    const data = new ArrayBuffer(48);
+    new Uint32Array(data, 0, 2).set([param.length, grad.offset]);
+    new Float32Array(data, 16, 7).set([h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, 1 - Math.pow(h.beta1, h.step), 1 - Math.pow(h.beta2, h.step)]);
+    this.dispatch('adamw', adamwKernel, data, [buf(grad.storage), scale ? buf(scale) : this.one, buf(param), buf(m), buf(v)], param.length);
+  }
+
+  // ── execution ───────────────────────────────────────────────────────────
+  flush(): void {
+    this.endPass();
+    if (!this.encoder) return;
+    if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaData, 0, this.arenaUsed);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.arenaUsed = 0;
+    for (const s of this.staging) s.destroy();
+    this.staging = [];
+  }
+
+  destroy(): void {
+    this.flush();
+    this.pool.destroy();
+    this.arena.destroy();
+    this.one.destroy();
+    this.dummy.destroy();
+    this.pipelines.clear();
+  }
+
+  private checkLive(): void {
+    if (this.lost) throw new Error('the WebGPU device was lost; acquire a new backend (acquireBackend) to continue');
+    if (this.error) throw new Error(`WebGPU error: ${this.error}`);
+  }
+
+  private getEncoder(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder({ label: 'senseact step' }));
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  private pipeline(key: string, source: () => string): GPUComputePipeline {
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const module = this.device.createShaderModule({ code: source(), label: key });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
+      this.pipelines.set(key, p);
+      this.options.onCompile?.(key);
+    }
+    return p;
+  }
+
+  /** Workgroups for `count` items of one workgroup each, folded into 2-D past the per-dimension limit. */
+  private grid(count: number): [number, number, number] {
+    const x = Math.min(count, MAX_WG_X);
+    return [x, Math.ceil(count / x), 1];
+  }
+
+  private dispatch(key: string, source: () => string, uniform: ArrayBuffer, buffers: GPUBuffer[], threads: number): void {
+    if (threads === 0) return;
+    this.dispatchGroups(key, source, uniform, buffers, this.grid(Math.ceil(threads / WG)));
+  }
+
+  private dispatchGroups(key: string, source: () => string, uniform: ArrayBuffer, buffers: GPUBuffer[], groups: [number, number, number]): void {
+    this.checkLive();
+    if (this.arenaUsed + SLOT > this.arenaData.byteLength) this.flush();
+    const pipeline = this.pipeline(key, source);
+    const offset = this.arenaUsed;
+    new Uint8Array(this.arenaData, offset, uniform.byteLength).set(new Uint8Array(uniform));
+    this.arenaUsed += SLOT;
+    const bindGroup = this.device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: { buffer: this.arena, offset, size: SLOT } }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
+    });
+    if (!this.pass) this.pass = this.getEncoder().beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(...groups);
+    this.dispatches++;
+  }
+}
