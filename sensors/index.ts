@@ -10,3 +10,6 @@ export { compressChunk, decompressHandlers, loadCompression, type Compression } 
 export * from './files.ts';
 export * from './log-writer.ts';
 export * from './log-reader.ts';
+export * from './image.ts';
+export * from './dataset.ts';
+export * from './synthetic.ts';

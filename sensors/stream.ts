@@ -305,7 +305,8 @@ export class Stream {
     }
     const lead = Math.max(s.t_capture_ns - s.t_receive_ns, s.t_capture_ns - now);
     if (lead > tol) {
-      return this.reject(now, 'timestamp', new SampleError(this.name, ['t_capture_ns'], `capture time is ${fmtS(nsToS(lead))} in the future (clocks not synchronized?)`));
+      const why = this.lastAccepted ? 'the capture clock jumped forward' : 'clocks not synchronized?';
+      return this.reject(now, 'timestamp', new SampleError(this.name, ['t_capture_ns'], `capture time is ${fmtS(nsToS(lead))} in the future (${why})`));
     }
     const prev = this.lastAccepted;
     if (prev) {
