@@ -82,6 +82,13 @@ export interface Backend {
   adamw(param: Storage, grad: View, m: Storage, v: Storage, scale: Storage | null, h: AdamWHyper): void;
   /** Submits queued work (no-op on CPU). */
   flush(): void;
+  /**
+   * Submits queued work and waits until the device has finished it. A loop
+   * that never awaits (no readback, no sync) starves Dawn's event processing
+   * and its per-submission resources pile up: await this (or a readback) at
+   * least once per training step.
+   */
+  sync(): Promise<void>;
   memory(): MemoryStats;
   destroy(): void;
 }

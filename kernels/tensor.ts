@@ -364,7 +364,13 @@ export class Tensor implements View {
     const fusedAct = wantsGrad ? 'none' : act;
     const out3 = Tensor.empty([B, M, N], this.backend);
     this.backend.matmul(out3.storage, as3(a), as3(b), { bias, act: fusedAct });
-    const batchShape = this.rank >= 3 || other.rank >= 3 ? (this.rank >= other.rank ? this.shape : other.shape).slice(0, -2) : [];
+    // Equal-rank batches broadcast against each other ([1,M,K] @ [B,K,N] gives [B,M,N]).
+    const batchShape =
+      this.rank >= 3 && this.rank === other.rank
+        ? broadcastShapes(this.shape.slice(0, -2), other.shape.slice(0, -2))
+        : this.rank >= 3 || other.rank >= 3
+          ? (this.rank >= other.rank ? this.shape : other.shape).slice(0, -2)
+          : [];
     const outShape = [...batchShape, M, N];
     const out = out3.reshape(outShape);
     out3.dispose();
@@ -422,10 +428,17 @@ export class Tensor implements View {
     if (this.rank !== 2 || indices.rank !== 1) throw new Error('gather: table must be [R, D] and indices [N]');
     const [R, D] = this.shape;
     const out = Tensor.empty([indices.shape[0], D], this.backend);
-    this.backend.gather(out.storage, this, indices, R, D);
+    // The backend primitives take dense rows: a transposed table or a
+    // broadcast upstream gradient (stride 0, from sum()) is copied first.
+    const table = this.contiguous();
+    const idx = indices.contiguous();
+    this.backend.gather(out.storage, table, idx, R, D);
+    if (table !== this) table.dispose();
     return Tensor.record(out, [this], (g) => {
       const gt = Tensor.empty([R, D], this.backend);
-      this.backend.scatterAdd(gt.storage, g, indices, R, D);
+      const gd = g.contiguous();
+      this.backend.scatterAdd(gt.storage, gd, idx, R, D);
+      if (gd !== g) gd.dispose();
       return [gt];
     });
   }

@@ -214,6 +214,7 @@ export class CpuBackend implements Backend {
   }
 
   flush(): void {}
+  async sync(): Promise<void> {}
   memory(): MemoryStats {
     return { inUseBytes: this.inUse, allocatedBytes: this.inUse, dispatches: 0 };
   }

@@ -1,5 +1,6 @@
 // Parameter initialization from the seeded counter RNG, so the same seed gives
 // the same weights on every backend.
+import { tidy } from '../autograd.ts';
 import type { Backend } from '../backend.ts';
 import { Tensor } from '../tensor.ts';
 
@@ -13,8 +14,6 @@ export function seedFor(seed: number, name: string): number {
 /** He/Kaiming-style uniform init: U(−b, b) with b = gain·sqrt(3 / fanIn). */
 export function kaimingUniform(shape: readonly number[], fanIn: number, seed: number, backend: Backend, gain = 1): Tensor {
   const bound = gain * Math.sqrt(3 / fanIn);
-  const u = Tensor.random(shape, 'uniform', seed, backend);
-  const out = u.mulScalar(2 * bound).addScalar(-bound);
-  u.dispose();
-  return out;
+  // tidy frees the draw and the scaled intermediate; only the result survives.
+  return tidy(() => Tensor.random(shape, 'uniform', seed, backend).mulScalar(2 * bound).addScalar(-bound));
 }

@@ -5,9 +5,9 @@ import type { AdamWHyper, Backend, ConvGeometry, MatmulOptions, MemoryStats, Sto
 import type { MapOp } from '../ops.ts';
 import { contiguousStrides, numel, MAX_RANK } from '../shape.ts';
 import { BufferPool } from './BufferPool.ts';
-import { mapKernel, MAP_UNIFORM_BYTES } from './wgsl/map.ts';
+import { mapKernel, MAP_UNIFORM_BYTES, viewKind } from './wgsl/map.ts';
 import { matmulKernel, MATMUL_UNIFORM_BYTES } from './wgsl/matmul.ts';
-import { reduceKernel, REDUCE_UNIFORM_BYTES } from './wgsl/reduce.ts';
+import { reduceKernel, reduceShapeFor, REDUCE_UNIFORM_BYTES } from './wgsl/reduce.ts';
 import { adamwKernel, col2imKernel, fillKernel, gatherKernel, im2colKernel, randomKernel, scatterAddKernel } from './wgsl/misc.ts';
 
 export class GpuStorage implements Storage {
@@ -30,7 +30,17 @@ export interface WebGpuBackendOptions {
   poison?: boolean;
   /** Called with the pipeline key each time a new pipeline is compiled. */
   onCompile?: (key: string) => void;
+  /** Time every dispatch with timestamp queries (one pass per dispatch); see takeProfile(). */
+  profile?: boolean;
 }
+
+export interface KernelProfile {
+  key: string;
+  calls: number;
+  totalMs: number;
+}
+
+const PROFILE_CAPACITY = 2048; // timestamp pairs; query sets hold at most 4096
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
@@ -46,6 +56,10 @@ export class WebGpuBackend implements Backend {
   private readonly dummy: GPUBuffer;
   private dispatches = 0;
   private lost = false;
+  private querySet: GPUQuerySet | null = null;
+  private profileKeys: string[] = [];
+  private profileReads: Promise<void>[] = [];
+  private readonly profileTotals = new Map<string, KernelProfile>();
   private error: string | null = null;
 
   constructor(
@@ -140,7 +154,8 @@ export class WebGpuBackend implements Backend {
     out.shape.forEach((d, i) => (u[12 + i] = d));
     out.strides.forEach((s, i) => (u[20 + i] = s));
     inputs.forEach((v, k) => v.strides.forEach((s, i) => (u[28 + 8 * k + i] = s)));
-    this.dispatch(`map:${op}`, () => mapKernel(op), data, [...inputs.map((v) => buf(v.storage)), buf(out.storage)], n);
+    const kinds = [out, ...inputs].map((v) => viewKind(out.shape, v.strides));
+    this.dispatch(`map:${op}:${kinds.join('')}`, () => mapKernel(op, kinds), data, [...inputs.map((v) => buf(v.storage)), buf(out.storage)], n);
   }
 
   reduce(op: 'sum' | 'max', out: Storage, input: View, reduceRank: number): void {
@@ -153,8 +168,11 @@ export class WebGpuBackend implements Backend {
     u.set([outer, rank, reduceRank, input.offset, inner]);
     input.shape.forEach((d, i) => (u[8 + i] = d));
     input.strides.forEach((s, i) => (u[16 + i] = s));
-    // One workgroup per output element.
-    this.dispatchGroups(`reduce:${op}`, () => reduceKernel(op), u.buffer, [buf(input.storage), buf(out)], this.grid(outer));
+    const shape = reduceShapeFor(outer, inner);
+    const key = `reduce:${op}:${shape}`;
+    const source = () => reduceKernel(op, shape);
+    if (shape === 'tree') this.dispatchGroups(key, source, u.buffer, [buf(input.storage), buf(out)], this.grid(outer));
+    else this.dispatchGroups(key, source, u.buffer, [buf(input.storage), buf(out)], this.grid(Math.ceil(outer / 64)));
   }
 
   matmul(out: Storage, a: View, b: View, options: MatmulOptions = {}): void {
@@ -207,12 +225,55 @@ export class WebGpuBackend implements Backend {
   flush(): void {
     this.endPass();
     if (!this.encoder) return;
+    const resolved = this.resolveProfile();
     if (this.arenaUsed > 0) this.device.queue.writeBuffer(this.arena, 0, this.arenaData, 0, this.arenaUsed);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.arenaUsed = 0;
     for (const s of this.staging) s.destroy();
     this.staging = [];
+    if (resolved) this.profileReads.push(resolved());
+  }
+
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkLive();
+  }
+
+  /** Per-kernel GPU time since the last call (profile mode only), slowest first. */
+  async takeProfile(): Promise<KernelProfile[]> {
+    this.flush();
+    await Promise.all(this.profileReads);
+    this.profileReads = [];
+    const out = [...this.profileTotals.values()].sort((a, b) => b.totalMs - a.totalMs);
+    this.profileTotals.clear();
+    return out;
+  }
+
+  private resolveProfile(): (() => Promise<void>) | null {
+    if (!this.querySet || this.profileKeys.length === 0) return null;
+    const count = this.profileKeys.length * 2;
+    const keys = this.profileKeys;
+    this.profileKeys = [];
+    const resolve = this.device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const read = this.device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.encoder!.resolveQuerySet(this.querySet, 0, count, resolve, 0);
+    this.encoder!.copyBufferToBuffer(resolve, 0, read, 0, count * 8);
+    return async () => {
+      await read.mapAsync(GPUMapMode.READ);
+      const t = new BigInt64Array(read.getMappedRange());
+      keys.forEach((key, i) => {
+        const ms = Number(t[2 * i + 1] - t[2 * i]) / 1e6;
+        const entry = this.profileTotals.get(key) ?? { key, calls: 0, totalMs: 0 };
+        entry.calls++;
+        entry.totalMs += ms;
+        this.profileTotals.set(key, entry);
+      });
+      read.unmap();
+      read.destroy();
+      resolve.destroy();
+    };
   }
 
   destroy(): void {
@@ -221,6 +282,7 @@ export class WebGpuBackend implements Backend {
     this.arena.destroy();
     this.one.destroy();
     this.dummy.destroy();
+    this.querySet?.destroy();
     this.pipelines.clear();
   }
 
@@ -271,6 +333,14 @@ export class WebGpuBackend implements Backend {
       layout: pipeline.getBindGroupLayout(0),
       entries: [{ binding: 0, resource: { buffer: this.arena, offset, size: SLOT } }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
     });
+    if (this.options.profile && this.device.features.has('timestamp-query')) {
+      this.querySet ??= this.device.createQuerySet({ type: 'timestamp', count: PROFILE_CAPACITY * 2 });
+      if (this.profileKeys.length >= PROFILE_CAPACITY) this.flush();
+      this.endPass();
+      const q = this.profileKeys.length * 2;
+      this.profileKeys.push(key);
+      this.pass = this.getEncoder().beginComputePass({ timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
+    }
     if (!this.pass) this.pass = this.getEncoder().beginComputePass();
     this.pass.setPipeline(pipeline);
     this.pass.setBindGroup(0, bindGroup);

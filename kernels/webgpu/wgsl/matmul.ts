@@ -29,6 +29,18 @@ fn activate(x: f32) -> f32 {
   return x;
 }
 
+fn store(r: u32, c0: u32, batch: u32, v: vec4<f32>) {
+  if (r >= p.dims.x) { return; }
+  let N = p.dims.y;
+  for (var j = 0u; j < 4u; j++) {
+    let c = c0 + j;
+    if (c >= N) { return; }
+    var x = v[j];
+    if (p.e.x == 1u) { x += bias[p.e.y + c]; }
+    C[(batch * p.dims.x + r) * N + c] = activate(x);
+  }
+}
+
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let M = p.dims.x;
@@ -40,8 +52,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let tid = lid.y * 16u + lid.x;
   let aBase = p.a.x + batch * p.a.y;
   let bBase = p.b.x + batch * p.b.y;
-  var acc: array<f32, 16>;
-  for (var i = 0u; i < 16u; i++) { acc[i] = 0.0; }
+  // Four vec4 accumulators (not an indexed array) so the compiler keeps them
+  // in registers; dynamic indexing spills to memory on CPU drivers.
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  let ty4 = lid.y * 4u;
+  let tx4 = lid.x * 4u;
 
   for (var k0 = 0u; k0 < K; k0 += 16u) {
     for (var l = 0u; l < 4u; l++) {
@@ -61,29 +79,19 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     workgroupBarrier();
     for (var kk = 0u; kk < 16u; kk++) {
-      var ar: array<f32, 4>;
-      var br: array<f32, 4>;
-      for (var i = 0u; i < 4u; i++) {
-        ar[i] = As[kk * 64u + lid.y * 4u + i];
-        br[i] = Bs[kk * 64u + lid.x * 4u + i];
-      }
-      for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += ar[i] * br[j]; }
-      }
+      let a = vec4<f32>(As[kk * 64u + ty4], As[kk * 64u + ty4 + 1u], As[kk * 64u + ty4 + 2u], As[kk * 64u + ty4 + 3u]);
+      let b = vec4<f32>(Bs[kk * 64u + tx4], Bs[kk * 64u + tx4 + 1u], Bs[kk * 64u + tx4 + 2u], Bs[kk * 64u + tx4 + 3u]);
+      acc0 += a.x * b;
+      acc1 += a.y * b;
+      acc2 += a.z * b;
+      acc3 += a.w * b;
     }
     workgroupBarrier();
   }
 
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + lid.y * 4u + i;
-    if (r >= M) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let c = col0 + lid.x * 4u + j;
-      if (c >= N) { continue; }
-      var v = acc[i * 4u + j];
-      if (p.e.x == 1u) { v += bias[p.e.y + c]; }
-      C[(batch * M + r) * N + c] = activate(v);
-    }
-  }
+  store(row0 + ty4, col0 + tx4, batch, acc0);
+  store(row0 + ty4 + 1u, col0 + tx4, batch, acc1);
+  store(row0 + ty4 + 2u, col0 + tx4, batch, acc2);
+  store(row0 + ty4 + 3u, col0 + tx4, batch, acc3);
 }`;
 }
