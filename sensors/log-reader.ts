@@ -93,6 +93,10 @@ export async function scanLog(file: string, onMessage?: (m: LogMessage) => void 
   let appended = 0;
   let consumed = 0;
   let stopped: string | null = null;
+  // A Chunk record comes back before its contents are decompressed and checked;
+  // it counts as recovered only once its contents have been read.
+  let chunkOpen = false;
+  let chunkStart = 0;
   const buf = Buffer.allocUnsafe(READ_PIECE);
   try {
     outer: while (appended < size) {
@@ -105,10 +109,16 @@ export async function scanLog(file: string, onMessage?: (m: LogMessage) => void 
         try {
           rec = reader.nextRecord();
         } catch (err) {
+          if (chunkOpen) consumed = chunkStart;
+          chunkOpen = false;
           stopped = `unreadable record at byte ${consumed}: ${(err as Error).message}`;
           break outer;
         }
         if (!rec) break;
+        if (chunkOpen && rec.type !== 'Message') {
+          state.chunks++;
+          chunkOpen = false;
+        }
         switch (rec.type) {
           case 'Schema':
             state.schemas.set(rec.id, rec);
@@ -117,7 +127,8 @@ export async function scanLog(file: string, onMessage?: (m: LogMessage) => void 
             state.channels.set(rec.id, toChannel(rec, state.schemas));
             break;
           case 'Chunk':
-            state.chunks++;
+            chunkOpen = true;
+            chunkStart = consumed;
             break;
           case 'Message': {
             const ch = state.channels.get(rec.channelId);
@@ -147,6 +158,7 @@ export async function scanLog(file: string, onMessage?: (m: LogMessage) => void 
   } finally {
     fs.closeSync(fd);
   }
+  if (chunkOpen && stopped === null) state.chunks++;
   const complete = reader.done();
   let partialChunk: ScanResult['partialChunk'] = null;
   if (!complete && size - consumed >= 25) {
@@ -382,10 +394,15 @@ export async function repairLog(file: string): Promise<RepairReport> {
   await loadCompression();
   const out = outputFor(file);
   try {
+    // Valid means: the index opens and every chunk decodes and passes its CRC.
     const r = await LogReader.open(file, { recover: false });
     const streams: Record<string, number> = {};
-    for (const c of r.channels) streams[c.stream] = r.count(c.stream);
-    await r.close();
+    for (const c of r.channels) streams[c.stream] = 0;
+    try {
+      for await (const { channel } of r.messages()) streams[channel.stream]++;
+    } finally {
+      await r.close();
+    }
     if (file === out) {
       const total = Object.values(streams).reduce((a, b) => a + b, 0);
       return {
