@@ -1,3 +1,11 @@
 // sim/: the three.js + Rapier home scene, robot, tasks, simulated sensors,
-// experts, env and rosbridge-protocol server. Built in issue #5; nothing is exported yet.
-export {};
+// scripted experts, the gym-like env and the rosbridge-protocol server.
+export { SimEnv, STEP_NS, type CameraSource, type SimEnvOptions } from './env.ts';
+export { runEpisode, makeDriver, type Driver, type DriverKind, type EpisodeResult } from './episode.ts';
+export { TASK_NAMES, type TaskName, type ExpertVariant, type Task } from './task.ts';
+export type { SimAction } from './action.ts';
+export { zeroAction } from './action.ts';
+export { STREAMS } from './samples.ts';
+export type { Sample, CameraData, TactileData, SmellData, ProprioData, ActionData } from './samples.ts';
+export { PHYSICS_HZ, CONTROL_HZ } from './layout.ts';
+export { Rng } from './rng.ts';

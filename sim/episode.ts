@@ -1,0 +1,43 @@
+// Runs one episode with a driver (expert, random, or anything with act())
+// and hands each tick's samples to a sink. Used by `sim run`, tests and benches.
+import type { SimAction } from './action.ts';
+import type { SimEnv } from './env.ts';
+import { RandomPolicy } from './expert.ts';
+import { Rng } from './rng.ts';
+import type { Sample } from './samples.ts';
+import type { ExpertVariant } from './task.ts';
+
+export interface Driver {
+  act(env: SimEnv): SimAction;
+}
+
+export type DriverKind = ExpertVariant | 'random';
+
+/** The expert (or random policy) for the env's current episode; its noise is seeded from the episode seed. */
+export function makeDriver(env: SimEnv, kind: DriverKind): Driver {
+  const rng = new Rng(env.seed, 20);
+  if (kind === 'random') {
+    const p = new RandomPolicy(rng);
+    return { act: () => p.act() };
+  }
+  return env.task.expert(kind, rng);
+}
+
+export interface EpisodeResult {
+  seed: number;
+  success: boolean;
+  failure: string | null;
+  ticks: number;
+  info: Record<string, unknown>;
+}
+
+export async function runEpisode(env: SimEnv, seed: number, kind: DriverKind, sink?: (samples: Sample[]) => void | Promise<void>): Promise<EpisodeResult> {
+  const first = await env.reset(seed);
+  await sink?.(first);
+  const driver = makeDriver(env, kind);
+  while (!env.done()) {
+    const samples = await env.step(driver.act(env));
+    await sink?.(samples);
+  }
+  return { seed, success: env.success(), failure: env.failure(), ticks: env.tick, info: env.info() };
+}

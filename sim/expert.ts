@@ -1,0 +1,133 @@
+// Building blocks for scripted experts: drive the tool point to a world-frame
+// target with a proportional controller, expressed as the base-frame twist
+// the robot takes; phases run one after another.
+import type { SimAction } from './action.ts';
+import type { SimEnv } from './env.ts';
+import type { Rng } from './rng.ts';
+
+export interface Target {
+  x: number;
+  y: number;
+  z: number;
+  yaw: number;
+}
+
+const wrap = (a: number) => Math.atan2(Math.sin(a), Math.cos(a));
+
+/** Writes into `out` a twist toward `target`; returns the remaining distance (m). */
+export function twistToward(env: SimEnv, target: Target, out: SimAction, vmax = 0.22, gain = 3): number {
+  const robot = env.robot;
+  const t = robot.toolPoint();
+  const ex = target.x - t.x;
+  const ey = target.y - t.y;
+  const ez = target.z - t.z;
+  const dist = Math.hypot(ex, ey, ez);
+  const scale = dist * gain > vmax ? vmax / dist : gain;
+  const yaw = robot.q.baseYaw;
+  const c = Math.cos(yaw);
+  const s = Math.sin(yaw);
+  out.linear[0] = (c * ex + s * ey) * scale;
+  out.linear[1] = (-s * ex + c * ey) * scale;
+  out.linear[2] = ez * scale;
+  out.angular[0] = 0;
+  out.angular[1] = 0;
+  const eyaw = wrap(target.yaw - robot.handYaw());
+  out.angular[2] = Math.max(-1.5, Math.min(1.5, 3 * eyaw));
+  return dist;
+}
+
+export function yawError(env: SimEnv, yaw: number): number {
+  return Math.abs(wrap(yaw - env.robot.handYaw()));
+}
+
+/** One step of a scripted plan: act until `done` says so (or `maxTicks` pass). */
+export interface Phase {
+  name: string;
+  act(env: SimEnv, out: SimAction, ticks: number): void;
+  done(env: SimEnv, ticks: number): boolean;
+  maxTicks?: number;
+}
+
+/** Runs phases in order, adding small Gaussian noise to the twist so demos differ. */
+export class PhasedExpert {
+  private index = 0;
+  private ticks = 0;
+  private readonly out: SimAction = { linear: [0, 0, 0], angular: [0, 0, 0], gripper: 0 };
+
+  constructor(
+    private readonly phases: Phase[],
+    private readonly rng: Rng,
+    private readonly noise = 0.01,
+  ) {}
+
+  get phase(): string {
+    return this.phases[Math.min(this.index, this.phases.length - 1)].name;
+  }
+
+  act(env: SimEnv): SimAction {
+    while (this.index < this.phases.length) {
+      const p = this.phases[this.index];
+      if (p.done(env, this.ticks) || (p.maxTicks !== undefined && this.ticks >= p.maxTicks)) {
+        this.index++;
+        this.ticks = 0;
+        continue;
+      }
+      break;
+    }
+    const p = this.phases[Math.min(this.index, this.phases.length - 1)];
+    p.act(env, this.out, this.ticks);
+    this.ticks++;
+    for (let i = 0; i < 3; i++) this.out.linear[i] += this.noise * this.rng.normal();
+    return this.out;
+  }
+}
+
+/** A phase that moves to a target with a fixed gripper command, until within `tol` metres. */
+export function moveTo(name: string, target: (env: SimEnv) => Target, gripper: number | (() => number), tol = 0.006, maxTicks = 120, vmax = 0.22): Phase {
+  let dist = Infinity;
+  let yerr = Infinity;
+  return {
+    name,
+    maxTicks,
+    act(env, out) {
+      const t = target(env);
+      dist = twistToward(env, t, out, vmax);
+      yerr = yawError(env, t.yaw);
+      out.gripper = typeof gripper === 'number' ? gripper : gripper();
+    },
+    done(env) {
+      const t = target(env);
+      const p = env.robot.toolPoint();
+      return Math.hypot(t.x - p.x, t.y - p.y, t.z - p.z) < tol && yawError(env, t.yaw) < 0.05 && dist !== Infinity && yerr !== Infinity;
+    },
+  };
+}
+
+/** Holds still with a gripper command for `ticks` control ticks. */
+export function hold(name: string, gripper: number | ((env: SimEnv, ticks: number) => number), ticks: number): Phase {
+  let where: Target | null = null;
+  return {
+    name,
+    act(env, out, t) {
+      if (t === 0 || !where) {
+        const p = env.robot.toolPoint();
+        where = { x: p.x, y: p.y, z: p.z, yaw: env.robot.handYaw() };
+      }
+      twistToward(env, where, out);
+      out.gripper = typeof gripper === 'number' ? gripper : gripper(env, t);
+    },
+    done: (_env, t) => t >= ticks,
+  };
+}
+
+/** Random actions: a smooth random twist and a random gripper, for the chance baseline. */
+export class RandomPolicy {
+  private readonly out: SimAction = { linear: [0, 0, 0], angular: [0, 0, 0], gripper: 0 };
+  constructor(private readonly rng: Rng) {}
+  act(): SimAction {
+    for (let i = 0; i < 3; i++) this.out.linear[i] = 0.9 * this.out.linear[i] + 0.1 * 0.4 * this.rng.normal() * 3;
+    this.out.angular[2] = 0.9 * this.out.angular[2] + 0.3 * this.rng.normal();
+    if (this.rng.next() < 0.05) this.out.gripper = this.rng.next();
+    return this.out;
+  }
+}

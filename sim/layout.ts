@@ -1,0 +1,56 @@
+// Fixed geometry of the kitchen and the robot, in metres, world frame z-up
+// (ROS convention: x forward from the robot's start, y left, z up). Tasks
+// randomize positions within ranges documented next to them.
+
+export const PHYSICS_HZ = 100;
+export const CONTROL_HZ = 20;
+export const STEPS_PER_CONTROL = PHYSICS_HZ / CONTROL_HZ;
+export const GRAVITY = 9.81;
+
+/** The counter: a static slab the tasks put things on. */
+export const COUNTER = {
+  xMin: 0.55,
+  xMax: 1.15,
+  yMin: -0.8,
+  yMax: 0.8,
+  top: 0.9,
+} as const;
+
+/** The robot, modelled on a Stretch-like mobile manipulator with a downward gripper. */
+export const ROBOT = {
+  baseRadius: 0.17,
+  baseHeight: 0.25,
+  /** Horizontal distance from the base centre to the arm's zero-extension tool point. */
+  armRoot: 0.15,
+  /** Tool point = centre of the two finger pads. */
+  palmAboveTool: 0.05,
+  palmHalf: { x: 0.03, y: 0.075, z: 0.012 },
+  /** Finger half-extents in the hand frame (x along the pad, y the closing axis, z down the finger). */
+  fingerHalf: { x: 0.016, y: 0.006, z: 0.036 },
+  /** Per-finger travel from the centre line to the pad face. */
+  fingerOpenMax: 0.06,
+  fingerMass: 0.04,
+  /** Where the e-nose sits relative to the tool point (on the palm). */
+  noseAboveTool: 0.09,
+  /** The wrist camera, on the palm looking down between the fingers. */
+  cameraAboveTool: 0.16,
+  cameraBack: 0.07,
+} as const;
+
+/** Joint limits (position, velocity) and the gripper's force limit. */
+export const LIMITS = {
+  baseX: { min: -0.4, max: 0.3 },
+  baseY: { min: -0.6, max: 0.6 },
+  baseV: 0.25,
+  baseYawRate: 0.8,
+  lift: { min: 0.3, max: 1.45, v: 0.3 },
+  arm: { min: 0.0, max: 0.85, v: 0.3 },
+  wristYaw: { min: -Math.PI, max: Math.PI, v: 2.0 },
+  /** Newtons the finger motor can push with. */
+  gripperForce: 20,
+  /** N/m: finger motor position gain; squeeze ≈ stiffness × how far past contact the target is. */
+  gripperStiffness: 500,
+  gripperDamping: 20,
+  /** Lowest the fingertips may go above the counter top (a workspace limit, since the arm is kinematic). */
+  counterClearance: 0.004,
+} as const;

@@ -1,0 +1,56 @@
+// What every task provides: its objects (built into a fresh world), a success
+// predicate, failure causes, a step limit, and a scripted expert.
+import type { SimAction } from './action.ts';
+import type { SimEnv } from './env.ts';
+import type { JointState, KeepOut } from './robot.ts';
+import type { Rng } from './rng.ts';
+import type { Plume } from './plume.ts';
+import type { SimWorld } from './world.ts';
+
+export const TASK_NAMES = ['pick-place', 'open-door', 'find-smell', 'gentle-grasp'] as const;
+export type TaskName = (typeof TASK_NAMES)[number];
+
+/** Which senses a scripted expert may use (ablations show that touch and smell matter). */
+export type ExpertVariant = 'full' | 'no-smell' | 'no-touch';
+
+export interface Expert {
+  act(env: SimEnv): SimAction;
+}
+
+export interface TaskBuildContext {
+  sim: SimWorld;
+  rng: Rng;
+  plume: Plume;
+}
+
+export interface Task {
+  readonly name: TaskName;
+  /** Control ticks before the episode times out. */
+  readonly stepLimit: number;
+  /** Where the robot starts (drawn by the task from its ranges). */
+  readonly robotStart: JointState;
+  /** Fixed furniture the gripper must stop at (see Robot.keepOut). */
+  readonly keepOut?: KeepOut[];
+  /** Called after every physics step (crush checks, moving odor sources). */
+  afterPhysicsStep(env: SimEnv): void;
+  success(env: SimEnv): boolean;
+  /** A failure cause once the episode cannot succeed any more, else null. */
+  failure(env: SimEnv): string | null;
+  /** Task-specific state for info() and logs. */
+  info(env: SimEnv): Record<string, number | string | boolean>;
+  expert(variant: ExpertVariant, rng: Rng): Expert;
+}
+
+export type TaskFactory = (ctx: TaskBuildContext) => Task;
+
+/** The robot's usual start: facing the counter, arm half out, gripper high and open. */
+export function defaultStart(rng: Rng): JointState {
+  return {
+    baseX: rng.uniform(-0.03, 0.03),
+    baseY: rng.uniform(-0.03, 0.03),
+    baseYaw: rng.uniform(-0.05, 0.05),
+    lift: rng.uniform(1.12, 1.2),
+    arm: rng.uniform(0.5, 0.6),
+    wristYaw: rng.uniform(-0.1, 0.1),
+  };
+}

@@ -1,0 +1,140 @@
+// find-smell: three identical opaque jars; one holds an odorant. Put that jar
+// into the bin. The jars look the same, so vision alone is at chance (1/3):
+// the wrist e-nose must sniff them.
+// Randomized: which jar smells, odour strength 0.6–1.2, jar slots at
+// y ≈ −0.2, 0, 0.2 m (±2 cm), x 0.72–0.82 m; the bin on the left or right
+// (y = ±0.45 m); background ethanol and humidity (env.ts); robot start.
+// Success: the odorant jar rests inside the bin. Failures: wrong_jar (another
+// jar went into the bin), jar_dropped (a jar fell or tipped). Step limit 450 ticks (22.5 s).
+import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
+import { COUNTER } from '../layout.ts';
+import { PhasedExpert, hold, moveTo, type Phase } from '../expert.ts';
+import { defaultStart, type Task, type TaskFactory } from '../task.ts';
+import { graspHeight, uprightness } from './common.ts';
+
+const JAR_R = 0.035;
+const JAR_HH = 0.055;
+const BIN_HALF = 0.09; // inner half-size
+const BIN_WALL = 0.06;
+
+export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
+  const robotStart = defaultStart(rng);
+  const target = rng.int(3);
+  const binY = rng.next() < 0.5 ? -0.45 : 0.45;
+  const binX = rng.uniform(0.76, 0.82);
+  const jars: RigidBody[] = [];
+  for (let i = 0; i < 3; i++) {
+    const jar = sim.dynamicCylinder(
+      { name: `jar-${i}`, color: 0xa0522d, mass: 0.3, friction: 0.8 },
+      rng.uniform(0.72, 0.82),
+      (i - 1) * 0.2 + rng.uniform(-0.02, 0.02),
+      COUNTER.top,
+      JAR_R,
+      JAR_HH,
+    );
+    jars.push(jar.body);
+  }
+  // The bin: a floor and four low walls, fixed to the counter.
+  const t = 0.006;
+  const z0 = COUNTER.top;
+  const bin = (name: string, dx: number, dy: number, hx: number, hy: number, hz: number, z: number) =>
+    sim.fixedBox(name, [binX + dx, binY + dy, z], [hx, hy, hz], 0x5a6b48);
+  bin('bin-floor', 0, 0, BIN_HALF + t, BIN_HALF + t, t / 2, z0 + t / 2);
+  bin('bin-wall-a', BIN_HALF + t / 2, 0, t / 2, BIN_HALF + t, BIN_WALL / 2, z0 + BIN_WALL / 2);
+  bin('bin-wall-b', -BIN_HALF - t / 2, 0, t / 2, BIN_HALF + t, BIN_WALL / 2, z0 + BIN_WALL / 2);
+  bin('bin-wall-c', 0, BIN_HALF + t / 2, BIN_HALF, t / 2, BIN_WALL / 2, z0 + BIN_WALL / 2);
+  bin('bin-wall-d', 0, -BIN_HALF - t / 2, BIN_HALF, t / 2, BIN_WALL / 2, z0 + BIN_WALL / 2);
+  const source = { odorant: 0, x: 0, y: 0, z: 0, strength: rng.uniform(0.6, 1.2) };
+  plume.sources.push(source);
+  const inBin = (b: RigidBody) => {
+    const p = b.translation();
+    return Math.abs(p.x - binX) < BIN_HALF && Math.abs(p.y - binY) < BIN_HALF && p.z < z0 + BIN_WALL + JAR_HH;
+  };
+  const resting = (b: RigidBody) => {
+    const v = b.linvel();
+    return Math.hypot(v.x, v.y, v.z) < 0.05;
+  };
+  let chosen = -1;
+
+  const task: Task = {
+    name: 'find-smell',
+    stepLimit: 450,
+    robotStart,
+    afterPhysicsStep() {
+      // The odour escapes at the lid and follows the jar wherever it is carried.
+      const p = jars[target].translation();
+      source.x = p.x;
+      source.y = p.y;
+      source.z = p.z + JAR_HH;
+    },
+    success(env) {
+      const released = env.touch.normalTotal[0] < 0.05 && env.touch.normalTotal[1] < 0.05;
+      return inBin(jars[target]) && resting(jars[target]) && released;
+    },
+    failure() {
+      for (let i = 0; i < 3; i++) if (i !== target && inBin(jars[i])) return 'wrong_jar';
+      for (const j of jars) if (j.translation().z < COUNTER.top - 0.05 || uprightness(j) < 0.3) return 'jar_dropped';
+      return null;
+    },
+    info() {
+      return { target_jar: target, chosen_jar: chosen, bin_y: binY };
+    },
+    expert(variant, erng) {
+      const jitter = () => erng.uniform(-0.004, 0.004);
+      const yaw = erng.uniform(-0.3, 0.3);
+      const top = COUNTER.top + 2 * JAR_HH;
+      const sniffZ = top + 0.07;
+      const carryZ = COUNTER.top + BIN_WALL + 2 * JAR_HH + 0.05;
+      const grasp = graspHeight(top) + jitter();
+      // Sniff the jars nearest-first; the odour index is the mean relative drop of channel resistance.
+      const order = [0, 1, 2].sort((a, b) => Math.abs(jars[a].translation().y - robotStart.baseY) - Math.abs(jars[b].translation().y - robotStart.baseY));
+      let baseline: number[] | null = null;
+      const index = (env: Parameters<Phase['act']>[0]) => {
+        const r = env.latestSmell!.values;
+        baseline ??= [...r];
+        let s = 0;
+        for (let k = 0; k < r.length; k++) s += baseline[k] / r[k] - 1;
+        return s / r.length;
+      };
+      const rise: number[] = [];
+      if (variant === 'no-smell') chosen = erng.int(3);
+      const jarAt = (i: number) => jars[i].translation();
+      const sniff = (k: number): Phase[] => {
+        let start = 0;
+        return [
+          moveTo(`to-jar-${k}`, () => ({ x: jarAt(order[k]).x, y: jarAt(order[k]).y, z: sniffZ, yaw }), 0, 0.01, 120, 0.25),
+          {
+            name: `sniff-${k}`,
+            act(env, out, ticks) {
+              if (ticks === 0) start = index(env);
+              moveTo('x', () => ({ x: jarAt(order[k]).x, y: jarAt(order[k]).y, z: sniffZ, yaw }), 0).act(env, out, ticks);
+              if (ticks === 29) {
+                rise[k] = index(env) - start;
+                // A clear rise means this is the jar: stop searching.
+                if (rise[k] > 0.2) chosen = order[k];
+                if (k === 2 && chosen < 0) chosen = order[rise.indexOf(Math.max(...rise))];
+              }
+            },
+            done: (_env, ticks) => chosen >= 0 || ticks >= 30,
+          },
+        ];
+      };
+      const pick = (): number => (chosen < 0 ? order[0] : chosen);
+      const phases: Phase[] = [
+        { name: 'baseline', act: (env, out) => { index(env); out.linear.fill(0); out.angular.fill(0); out.gripper = 0; }, done: (_e, t) => t >= 1 },
+        ...(variant === 'no-smell' ? [] : [0, 1, 2].flatMap((k) => sniff(k))),
+        moveTo('approach', () => ({ x: jarAt(pick()).x + jitter(), y: jarAt(pick()).y, z: sniffZ, yaw }), 0, 0.008, 120),
+        moveTo('descend', () => ({ x: jarAt(pick()).x, y: jarAt(pick()).y, z: grasp, yaw }), 0, 0.004),
+        hold('close', 1, 10),
+        moveTo('lift', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: carryZ, yaw }), 1, 0.01, 80),
+        moveTo('carry', () => ({ x: binX, y: binY, z: carryZ, yaw }), 1, 0.008, 160),
+        moveTo('lower', () => ({ x: binX, y: binY, z: grasp + t + 0.006, yaw }), 1, 0.006, 100, 0.12),
+        hold('release', 0, 10),
+        moveTo('retreat', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: carryZ + 0.05, yaw }), 0, 0.01, 80),
+        hold('wait', 0, 1000),
+      ];
+      return new PhasedExpert(phases, erng);
+    },
+  };
+  return task;
+};
