@@ -1,3 +1,3 @@
 // bench/: benchmarks that run our code and a named peer in one run and print
-// the ratio. Built with issues #4, #5, #7 and #8; nothing is exported yet.
-export {};
+// the ratio. Built with issues #4, #5, #7 and #8.
+export { benchRecord, formatRecordBench, type RecordBenchOptions, type RecordBenchResult, type RunStats } from './record.ts';

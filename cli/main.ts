@@ -69,11 +69,12 @@ export function buildProgram(): Command {
     .description('per-episode streams, counts, rates, gaps')
     .argument('<dir>', 'dataset directory')
     .option('--json', 'print one JSON object on stdout')
-    .action(pending('dataset info', 4));
+    .action(async (dir: string, opts: { json?: boolean }) => (await import('./dataset.ts')).datasetInfo(dir, opts));
   sub(dataset, 'repair')
     .description('recover a truncated or unfinalized MCAP log')
     .argument('<file>', 'log file')
-    .action(pending('dataset repair', 4));
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (file: string, opts: { json?: boolean }) => (await import('./dataset.ts')).datasetRepair(file, opts));
 
   sub(program, 'train')
     .description('train the few-shot multimodal policy')
@@ -117,7 +118,8 @@ export function buildProgram(): Command {
     .description('benchmarks against a named peer, side by side')
     .argument('<what>', 'kernels | train | infer | record | sim | loop')
     .option('--json', 'print one JSON object on stdout')
-    .action(pending('bench', 7));
+    .option('--quick', 'reduced version for CI')
+    .action(async (what: string, opts: { json?: boolean; quick?: boolean }) => (await import('./bench.ts')).benchCommand(what, opts));
 
   return program;
 }

@@ -74,6 +74,8 @@ export interface DatasetInfo {
   dir: string;
   episodes: EpisodeInfo[];
   unfinalized: UnfinalizedInfo[];
+  /** Finalized-looking logs that fail to read (damaged): run repair on them. */
+  unreadable: { file: string; error: string }[];
 }
 
 function streamInfo(ch: LogChannel, captures: number[], episodeStart: number): StreamInfo {
@@ -431,9 +433,14 @@ export class Dataset {
   async info(onProgress?: Progress): Promise<DatasetInfo> {
     const episodes: EpisodeInfo[] = [];
     const total = this.files.length + this.partial.length;
+    const unreadable: DatasetInfo['unreadable'] = [];
     for (const [i, f] of this.files.entries()) {
       onProgress?.(i, total, path.basename(f));
-      episodes.push(await episodeInfo(f));
+      try {
+        episodes.push(await episodeInfo(f));
+      } catch (err) {
+        unreadable.push({ file: path.basename(f), error: `${(err as Error).message}; try \`senseact dataset repair ${f}\`` });
+      }
     }
     const unfinalized: UnfinalizedInfo[] = [];
     for (const [i, f] of this.partial.entries()) {
@@ -447,7 +454,7 @@ export class Dataset {
       });
     }
     onProgress?.(total, total, 'done');
-    return { dir: this.dir, episodes, unfinalized };
+    return { dir: this.dir, episodes, unfinalized, unreadable };
   }
 
   async episode(i: number): Promise<Episode> {

@@ -26,17 +26,29 @@ export interface MixOptions {
   smell_warmup_s?: number;
 }
 
-/** A deterministic test card: gradients plus a moving square, then JPEG-encoded. */
-export function testCard(width: number, height: number, phase: number, quality = 80): CameraData {
+/**
+ * A deterministic test card: gradients plus a moving square, with per-pixel
+ * noise of ±`noise` levels (a real sensor's noise is what makes real JPEG
+ * frames distinct and nearly incompressible), then JPEG-encoded.
+ */
+export function testCard(width: number, height: number, phase: number, quality = 80, noise = 6): CameraData {
   const rgba = Buffer.alloc(width * height * 4);
   const sq = (phase * 37) % Math.max(1, width - Math.floor(height / 4));
+  let h = (phase + 1) * 0x9e3779b1;
+  const rand = () => {
+    h = Math.imul(h ^ (h >>> 15), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h ^= h >>> 16;
+    return ((h >>> 0) / 4294967296) * 2 - 1;
+  };
+  const px = (v: number) => Math.max(0, Math.min(255, Math.round(v + noise * rand())));
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = (y * width + x) * 4;
       const inSquare = x >= sq && x < sq + height / 4 && y >= height / 3 && y < height / 3 + height / 4;
-      rgba[i] = inSquare ? 240 : (x * 255) / width;
-      rgba[i + 1] = inSquare ? 30 : (y * 255) / height;
-      rgba[i + 2] = ((x + y + phase * 16) * 3) & 255;
+      rgba[i] = px(inSquare ? 240 : (x * 255) / width);
+      rgba[i + 1] = px(inSquare ? 30 : (y * 255) / height);
+      rgba[i + 2] = px(((x + y + phase * 16) * 3) & 255);
       rgba[i + 3] = 255;
     }
   }

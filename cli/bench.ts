@@ -1,0 +1,32 @@
+// `senseact bench <what> [--json] [--quick]`: one entry per benchmark. Add a
+// row to BENCHES when a benchmark lands; rows without `run` say they are not
+// built yet and exit 2.
+import { CliError } from './errors.ts';
+import { benchRecordCommand } from './bench-record.ts';
+
+export interface BenchOptions {
+  json?: boolean;
+  quick?: boolean;
+}
+
+interface BenchEntry {
+  /** The issue that builds it. */
+  issue: number;
+  run?: (opts: BenchOptions) => Promise<void>;
+}
+
+export const BENCHES: Record<string, BenchEntry> = {
+  kernels: { issue: 7 },
+  train: { issue: 7 },
+  infer: { issue: 7 },
+  record: { issue: 4, run: benchRecordCommand },
+  sim: { issue: 5 },
+  loop: { issue: 8 },
+};
+
+export async function benchCommand(what: string, opts: BenchOptions): Promise<void> {
+  const entry = Object.hasOwn(BENCHES, what) ? BENCHES[what] : undefined;
+  if (!entry) throw new CliError(`unknown benchmark '${what}' (one of: ${Object.keys(BENCHES).join(', ')})`, 2);
+  if (!entry.run) throw new CliError(`'bench ${what}' is not built yet (issue #${entry.issue}); see README for what works today`, 2);
+  await entry.run(opts);
+}
