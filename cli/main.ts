@@ -49,7 +49,8 @@ export function buildProgram(): Command {
     .option('--episodes <n>', 'number of episodes', '1')
     .option('--seed <s>', 'first seed', '0')
     .requiredOption('--out <dir>', 'output directory')
-    .action(pending('sim run', 5));
+    .option('--no-camera', 'skip rendering the wrist camera (physics, touch, smell and proprio only)')
+    .action(async (opts: Record<string, unknown>) => (await import('./sim.ts')).simRunCommand(opts));
   sub(sim, 'serve')
     .description('serve the simulator over the rosbridge v2 protocol')
     .requiredOption('--task <task>', 'task name')

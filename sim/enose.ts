@@ -17,7 +17,7 @@ export const DEFAULT_ENOSE: ENoseConfig = { channels: 6, warmupS: 20 };
 
 interface Channel {
   name: string;
-  r0: number; // kΩ in clean air at 50 % RH
+  r0: number; // Ω in clean air at 50 % RH
   sensitivity: number[]; // per odorant
   tauRise: number;
   tauRecover: number;
@@ -60,7 +60,7 @@ export class ENose {
       const tauRise = hardware.uniform(0.5, 1.2); // 10–90 % rise ≈ 2.2 τ ≈ 1.1–2.6 s
       this.ch.push({
         name: `mox${k}`,
-        r0: hardware.uniform(20, 80),
+        r0: hardware.uniform(20e3, 80e3),
         // Every channel smells the target somewhat; some are far more selective to ethanol.
         sensitivity: ODORANTS.map((_, j) => (j === 0 ? hardware.uniform(1.5, 4) : hardware.uniform(0.5, 3))),
         tauRise,
@@ -71,7 +71,7 @@ export class ENose {
       });
     }
     this.names = this.ch.map((c) => c.name);
-    this.units = this.ch.map(() => 'kohm');
+    this.units = this.ch.map(() => 'ohm');
   }
 
   get warmedUp(): boolean {

@@ -114,12 +114,15 @@ export class SimEnv {
   /** Applies `action` for one control tick (1/CONTROL_HZ s) and returns the samples captured meanwhile. */
   async step(action: SimAction): Promise<Sample[]> {
     const out: Sample[] = [];
-    this.push(out, STREAMS.action, this.timeNs, {
-      linear: [action.linear[0], action.linear[1], action.linear[2]],
-      angular: [action.angular[0], action.angular[1], action.angular[2]],
-      gripper: action.gripper,
-    });
     this.robot.command({ vx: action.linear[0], vy: action.linear[1], vz: action.linear[2], wz: action.angular[2], gripper: action.gripper });
+    // The action as the robot took it: non-finite values zeroed, the gripper clamped to 0…1.
+    const c = this.robot.cmd;
+    const fin = (v: number) => (Number.isFinite(v) ? v : 0);
+    this.push(out, STREAMS.action, this.timeNs, {
+      linear: [c.vx, c.vy, c.vz],
+      angular: [fin(action.angular[0]), fin(action.angular[1]), c.wz],
+      gripper: c.gripper,
+    });
     for (let i = 0; i < STEPS_PER_CONTROL; i++) {
       this.robot.integrate(this.sim.dt);
       this.sim.step();
@@ -220,6 +223,11 @@ export class SimEnv {
     this.push(out, STREAMS.camera, this.timeNs, frame);
   }
 
+  /** The per-episode RNG for camera noise (seeded, so noisy frames replay too). */
+  cameraNoiseRng(): Rng {
+    return new Rng(this.seed, 15);
+  }
+
   /** Tactile normal force per pad from the latest measured taxels (what an expert may feel). */
   measuredSqueeze(pad: 0 | 1): number {
     const f = this.latestTactile[pad];
@@ -239,7 +247,7 @@ export class SimEnv {
       position: [q.baseX, q.baseY, q.baseYaw, q.lift, q.arm, q.wristYaw, open[0], open[1]],
       velocity: [qd.baseX, qd.baseY, qd.baseYaw, qd.lift, qd.arm, qd.wristYaw, r.fingerVelocity(0), r.fingerVelocity(1)],
       effort: [0, 0, 0, 0, 0, 0, r.fingerEffort(0), r.fingerEffort(1)],
-      gripper_opening: open[0] + open[1],
+      gripper_opening: Math.max(0, open[0] + open[1]),
       gripper_force: (this.measuredSqueeze(0) + this.measuredSqueeze(1)) / 2,
       ee_pose: { x: tool.x, y: tool.y, z: tool.z, yaw: r.handYaw() },
     };

@@ -32,9 +32,9 @@ export const ROBOT = {
   fingerMass: 0.04,
   /** Where the e-nose sits relative to the tool point (on the palm). */
   noseAboveTool: 0.09,
-  /** The wrist camera, on the palm looking down between the fingers. */
-  cameraAboveTool: 0.16,
-  cameraBack: 0.07,
+  /** The wrist camera, on the front of the palm looking down between the fingers. */
+  cameraAboveTool: 0.09,
+  cameraForward: 0.08,
 } as const;
 
 /** Joint limits (position, velocity) and the gripper's force limit. */

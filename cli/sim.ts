@@ -1,0 +1,70 @@
+// `senseact sim run` and `senseact sim serve`: parse and validate flags (zod),
+// then call sim/. Human output and the progress bar go to stderr.
+import path from 'node:path';
+import { z } from 'zod';
+import { TASK_NAMES } from '../sim/index.ts';
+import { recordEpisodes } from '../sim/record.ts';
+import { createNodeCamera } from '../sim/camera-node.ts';
+import { CliError } from './errors.ts';
+import { progressBar } from './progress.ts';
+
+const intString = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `${name} must be ≥ ${min}`).max(max, `${name} must be ≤ ${max}`));
+
+const SimRunFlags = z.object({
+  task: z.enum(TASK_NAMES, { message: `--task must be one of: ${TASK_NAMES.join(', ')}` }),
+  expert: z.literal(true, { message: '--expert is required (teleoperated recording is `senseact record`)' }),
+  episodes: intString('--episodes', 1, 100_000),
+  seed: intString('--seed', 0, 0xffffffff),
+  out: z.string().min(1),
+  camera: z.boolean().default(true),
+});
+
+function parseFlags<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new CliError(issue.message, 2);
+  }
+  return r.data;
+}
+
+export async function simRunCommand(raw: Record<string, unknown>): Promise<void> {
+  const flags = parseFlags(SimRunFlags, raw);
+  const outDir = path.resolve(flags.out);
+  let camera = null;
+  if (flags.camera) {
+    try {
+      camera = await createNodeCamera();
+    } catch (err) {
+      throw new CliError(`the wrist camera needs WebGPU (${(err as Error).message}); run \`senseact doctor\`, or pass --no-camera`, 1);
+    }
+  }
+  const bar = progressBar(`sim run ${flags.task}`);
+  let ok = 0;
+  const t0 = performance.now();
+  try {
+    await recordEpisodes({
+      task: flags.task,
+      driver: 'full',
+      episodes: flags.episodes,
+      firstSeed: flags.seed,
+      outDir,
+      camera,
+      onEpisode(done, result) {
+        if (result.success) ok++;
+        bar.update(done, flags.episodes, `seed ${result.seed}: ${result.success ? 'success' : result.failure}`);
+      },
+    });
+  } catch (err) {
+    bar.stop();
+    throw new CliError(`sim run: ${(err as Error).message}`, 1);
+  }
+  bar.stop();
+  const s = ((performance.now() - t0) / 1000).toFixed(1);
+  process.stderr.write(`sim run: ${ok}/${flags.episodes} episodes succeeded (${flags.task}, seeds ${flags.seed}…${flags.seed + flags.episodes - 1}); logs in ${outDir} (${s} s)\n`);
+}

@@ -1,0 +1,123 @@
+// The wrist camera: renders the scene headless with three's WebGPURenderer
+// (Dawn in Node, the browser's WebGPU elsewhere) into an sRGB render target
+// and reads back RGB8, top row first. One renderer per env, kept across
+// resets so pipelines compile once.
+import * as THREE from 'three/webgpu';
+import type { CameraSource, SimEnv } from './env.ts';
+import { ROBOT } from './layout.ts';
+import { buildScene, type SceneView } from './render/scene.ts';
+import type { CameraData } from './samples.ts';
+import type { Rng } from './rng.ts';
+
+export interface CameraOptions {
+  width?: number;
+  height?: number;
+  hz?: number;
+  /** Vertical field of view in degrees. */
+  fovDeg?: number;
+  /** Standard deviation of per-pixel noise in 8-bit units (0 = none). */
+  noise?: number;
+}
+
+export class WristCamera implements CameraSource {
+  readonly width: number;
+  readonly height: number;
+  readonly hz: number;
+  readonly fovDeg: number;
+  readonly noise: number;
+  private renderer: THREE.WebGPURenderer | null = null;
+  private target: THREE.RenderTarget | null = null;
+  private view: SceneView | null = null;
+  private readonly camera: THREE.PerspectiveCamera;
+  private noiseRng: Rng | null = null;
+
+  private constructor(opts: CameraOptions) {
+    this.width = opts.width ?? 96;
+    this.height = opts.height ?? 96;
+    this.hz = opts.hz ?? 30;
+    this.fovDeg = opts.fovDeg ?? 75;
+    this.noise = opts.noise ?? 0;
+    this.camera = new THREE.PerspectiveCamera(this.fovDeg, this.width / this.height, 0.02, 6);
+  }
+
+  /**
+   * Creates the camera and its renderer. `setup` supplies the platform's
+   * WebGPU (Node: installNodeWebGpu + fakeCanvas; browser: a real canvas).
+   */
+  static async create(opts: CameraOptions, canvas: unknown): Promise<WristCamera> {
+    const cam = new WristCamera(opts);
+    const renderer = new THREE.WebGPURenderer({ canvas: canvas as HTMLCanvasElement, antialias: false });
+    await renderer.init();
+    renderer.setPixelRatio(1);
+    renderer.setSize(cam.width, cam.height, false);
+    cam.renderer = renderer;
+    // An sRGB target: the hardware encodes the shader's linear colour on write, so the bytes read back are sRGB.
+    const target = new THREE.RenderTarget(cam.width, cam.height, { depthBuffer: true });
+    target.texture.colorSpace = THREE.SRGBColorSpace;
+    cam.target = target;
+    return cam;
+  }
+
+  get intrinsics(): CameraData['intrinsics'] {
+    const fy = this.height / 2 / Math.tan((this.fovDeg * Math.PI) / 360);
+    return { fx: fy, fy, cx: this.width / 2, cy: this.height / 2 };
+  }
+
+  attach(env: SimEnv): void {
+    this.view?.dispose();
+    this.view = buildScene(env.sim.things);
+    this.noiseRng = env.cameraNoiseRng();
+  }
+
+  async render(env: SimEnv): Promise<CameraData> {
+    const view = this.view!;
+    view.sync();
+    this.poseCamera(env);
+    const renderer = this.renderer!;
+    renderer.setRenderTarget(this.target);
+    renderer.render(view.scene, this.camera);
+    renderer.setRenderTarget(null);
+    const rgba = (await renderer.readRenderTargetPixelsAsync(this.target!, 0, 0, this.width, this.height)) as Uint8Array;
+    return { encoding: 'rgb8', width: this.width, height: this.height, frame_id: 'wrist_camera', data: this.toRgb(rgba), intrinsics: this.intrinsics };
+  }
+
+  /** On the front of the palm, looking down at the space between the fingers (the arm stays out of view). */
+  private poseCamera(env: SimEnv): void {
+    const t = env.robot.toolPoint();
+    const h = env.robot.handYaw();
+    const fx = Math.cos(h);
+    const fy = Math.sin(h);
+    this.camera.position.set(t.x + fx * ROBOT.cameraForward, t.y + fy * ROBOT.cameraForward, t.z + ROBOT.cameraAboveTool);
+    this.camera.up.set(fx, fy, 0);
+    this.camera.lookAt(t.x + fx * 0.03, t.y + fy * 0.03, t.z - 0.06);
+    this.camera.updateMatrixWorld();
+  }
+
+  private toRgb(rgba: Uint8Array): Uint8Array {
+    const { width: w, height: h } = this;
+    const rowBytes = rgba.length / h; // rows may be padded
+    const out = new Uint8Array(w * h * 3);
+    const rng = this.noise > 0 ? this.noiseRng : null;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const i = y * rowBytes + x * 4;
+        const o = (y * w + x) * 3;
+        for (let c = 0; c < 3; c++) {
+          let v = rgba[i + c];
+          if (rng) v = Math.max(0, Math.min(255, Math.round(v + this.noise * rng.normal())));
+          out[o + c] = v;
+        }
+      }
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.view?.dispose();
+    this.target?.dispose();
+    this.renderer?.dispose();
+    this.view = null;
+    this.target = null;
+    this.renderer = null;
+  }
+}
