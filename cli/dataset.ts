@@ -17,7 +17,7 @@ export function formatInfo(info: DatasetInfo): string {
     lines.push(`  ${ep.file}  task=${ep.task ?? '?'} seed=${ep.seed ?? '?'} ${ok}  ${fmt(ep.duration_s)} s  ${ep.messages} messages${ep.repaired ? '  (repaired)' : ''}`);
     if (ep.meta_error) lines.push(`    ! ${ep.meta_error}`);
     for (const s of ep.streams) {
-      lines.push(`    ${s.name.padEnd(16)} ${String(s.count).padStart(7)} msgs  ${fmt(s.rate_hz, 1).padStart(7)} Hz  max gap ${fmt(s.max_gap_s, 3)} s${s.gaps ? `  ${s.gaps} gaps` : ''}`);
+      lines.push(`    ${s.name.padEnd(16)} ${String(s.count).padStart(7)} msgs  ${fmt(s.rate_hz, 1).padStart(7)} Hz  max gap ${fmt(s.max_gap_s, 3)} s${s.gaps ? `  ${s.gaps} gap${s.gaps === 1 ? '' : 's'}` : ''}`);
     }
   }
   for (const u of info.unfinalized) lines.push(`  ${u.file}: ${u.recoverable_messages} recoverable messages; ${u.hint}`);
