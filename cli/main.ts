@@ -56,7 +56,9 @@ export function buildProgram(): Command {
     .requiredOption('--task <task>', 'task name')
     .option('--rosbridge <host:port>', 'listen address', '127.0.0.1:9090')
     .option('--seed <s>', 'seed', '0')
-    .action(pending('sim serve', 5));
+    .option('--no-camera', 'serve without the wrist camera')
+    .option('--ros <version>', 'ROS version of outgoing header stamps (1: secs/nsecs, 2: sec/nanosec)', '2')
+    .action(async (opts: Record<string, unknown>) => (await import('./sim.ts')).simServeCommand(opts));
 
   sub(program, 'record')
     .description('record demonstrations by teleoperation')

@@ -68,3 +68,51 @@ export async function simRunCommand(raw: Record<string, unknown>): Promise<void>
   const s = ((performance.now() - t0) / 1000).toFixed(1);
   process.stderr.write(`sim run: ${ok}/${flags.episodes} episodes succeeded (${flags.task}, seeds ${flags.seed}…${flags.seed + flags.episodes - 1}); logs in ${outDir} (${s} s)\n`);
 }
+
+const SimServeFlags = z.object({
+  task: z.enum(TASK_NAMES, { message: `--task must be one of: ${TASK_NAMES.join(', ')}` }),
+  rosbridge: z
+    .string()
+    .regex(/^[^:\s]+:\d{1,5}$/, '--rosbridge must be HOST:PORT')
+    .transform((s) => {
+      const i = s.lastIndexOf(':');
+      return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+    })
+    .refine((a) => a.port <= 65535, '--rosbridge port must be ≤ 65535'),
+  seed: intString('--seed', 0, 0xffffffff),
+  camera: z.boolean().default(true),
+  ros: z.enum(['1', '2'], { message: '--ros must be 1 or 2' }).default('2'),
+});
+
+export async function simServeCommand(raw: Record<string, unknown>): Promise<void> {
+  const flags = parseFlags(SimServeFlags, raw);
+  const { SimEnv } = await import('../sim/index.ts');
+  const { RosbridgeServer } = await import('../sim/rosbridge/server.ts');
+  const { pino } = await import('pino');
+  const logger = pino({ base: { component: 'sim-serve' } }, pino.destination(2));
+  let camera = null;
+  if (flags.camera) {
+    try {
+      camera = await createNodeCamera();
+    } catch (err) {
+      throw new CliError(`the wrist camera needs WebGPU (${(err as Error).message}); run \`senseact doctor\`, or pass --no-camera`, 1);
+    }
+  }
+  const env = new SimEnv({ task: flags.task, camera });
+  let server;
+  try {
+    server = await RosbridgeServer.start({ env, host: flags.rosbridge.host, port: flags.rosbridge.port, seed: flags.seed, rosVersion: Number(flags.ros) as 1 | 2, logger });
+  } catch (err) {
+    env.close();
+    throw new CliError(`cannot listen on ${flags.rosbridge.host}:${flags.rosbridge.port}: ${(err as Error).message}`, 1);
+  }
+  process.stderr.write(`sim serve: ${flags.task} (seed ${flags.seed}) on ${server.address} — rosbridge v2; Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  env.close();
+  process.stderr.write('sim serve: stopped\n');
+}

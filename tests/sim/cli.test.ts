@@ -3,9 +3,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
+import * as ROSLIB from 'roslib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LogReader } from '../../sensors/index.ts';
-import { senseact } from '../helpers/cli.ts';
+import { BIN, ROOT, senseact } from '../helpers/cli.ts';
 import { testGpu } from '../helpers/gpu.ts';
 
 const gpu = await testGpu();
@@ -65,5 +67,42 @@ describe('senseact sim run', () => {
     const run = senseact(['sim', 'run', '--task', 'juggle', '--expert', '--out', path.join(tmp, 'x')]);
     expect(run.status).toBe(2);
     expect(run.stderr.trim().split('\n').filter((l) => !l.startsWith('Warning'))).toEqual([expect.stringMatching(/^senseact: --task must be one of/)]);
+  });
+});
+
+describe('senseact sim serve', () => {
+  it('serves a task over rosbridge until SIGTERM, then exits cleanly', async () => {
+    const child = spawn(process.execPath, [BIN, 'sim', 'serve', '--task', 'open-door', '--rosbridge', '127.0.0.1:0', '--seed', '2', '--no-camera'], { cwd: ROOT });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no address in: ${stderr}`)), 30_000);
+        child.stderr.on('data', () => {
+          const m = /on (ws:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        });
+      });
+      const ros = new ROSLIB.Ros({ url });
+      await new Promise<void>((resolve) => ros.on('connection', () => resolve()));
+      const service = new ROSLIB.Service<unknown, { task: string; done: boolean }>({ ros, name: '/senseact/task_status', serviceType: 'senseact_msgs/TaskStatus' });
+      const status = await new Promise<{ task: string; done: boolean }>((resolve, reject) => service.callService({}, resolve, (e) => reject(new Error(e)), 5));
+      expect(status).toMatchObject({ task: 'open-door', done: false });
+      ros.close();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/sim serve: stopped/);
+  });
+
+  it('refuses a malformed listen address with exit code 2', () => {
+    const run = senseact(['sim', 'serve', '--task', 'open-door', '--rosbridge', 'localhost']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--rosbridge must be HOST:PORT/);
   });
 });
