@@ -5,9 +5,10 @@
 // are written as top-level records the moment a stream first appears, so every
 // later chunk is readable on its own. A chunk is closed — compressed, written
 // with one write(2) and fsynced — before it spans `chunkMaxS` of capture time
-// (default 0.5 s), when it reaches `chunkMaxBytes`, and, for live recording,
-// every `flushEveryMs` of wall-clock time. A killed process therefore loses
-// only the open chunk: at most the last `chunkMaxS` of capture. `finalize()`
+// (default 0.5 s), when it reaches `chunkMaxBytes`, and every `flushEveryMs`
+// of wall-clock time (default 0.5 s). A killed process therefore loses only
+// the open chunk: less than `chunkMaxS` of capture, written in the last
+// `flushEveryMs`. `finalize()`
 // writes the summary (indexes, statistics), fsyncs, renames the file to
 // NAME.mcap and fsyncs the directory; a file under its final name is always
 // complete.
@@ -38,7 +39,10 @@ export interface LogWriterOptions {
   chunkMaxS?: number;
   /** Close a chunk once its uncompressed records reach this size. Default 4 MiB. */
   chunkMaxBytes?: number;
-  /** Also close the open chunk on a wall-clock timer (live recording). Default off. */
+  /**
+   * Also close the open chunk on a wall-clock timer, so a quiet or stalled
+   * recorder still gets its data to disk. Default 500 ms; null turns it off.
+   */
   flushEveryMs?: number | null;
   compression?: Compression;
   zstdLevel?: number;
@@ -150,18 +154,20 @@ export class LogWriter {
     w.rb.writeMagic();
     w.rb.writeHeader({ profile: '', library: LIBRARY });
     w.emit();
+    const flushEveryMs = options.flushEveryMs === undefined ? 500 : options.flushEveryMs;
     w.writeMetadata(META_LOG, {
       format_version: LOG_FORMAT_VERSION,
       chunk_max_s: w.opts.chunkMaxS,
+      flush_every_ms: flushEveryMs,
       compression: w.opts.compression,
       timestamps: 'log_time = t_receive_ns, publish_time = t_capture_ns, sequence = seq',
     });
     w.writeMetadata(META_EPISODE, { started_at: new Date().toISOString(), ...parsed.data });
     w.sync();
-    if (options.flushEveryMs) {
+    if (flushEveryMs) {
       w.timer = setInterval(() => {
         if (!w.closed && w.chunk.numMessages > 0) w.flushChunk();
-      }, options.flushEveryMs);
+      }, flushEveryMs);
       w.timer.unref();
     }
     return w;
