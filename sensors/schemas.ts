@@ -48,6 +48,9 @@ export const TimeNs = z
 export type TimeNs = z.infer<typeof TimeNs>;
 
 const finite = z.number();
+// Typed arrays over any buffer (Buffer slices, SharedArrayBuffer views), not only ArrayBuffer.
+const bytes = z.instanceof(Uint8Array) as unknown as z.ZodCustom<Uint8Array, Uint8Array>;
+const float32s = z.instanceof(Float32Array) as unknown as z.ZodCustom<Float32Array, Float32Array>;
 const count = (max: number) => z.number().int().min(1).max(max);
 
 // ---------------------------------------------------------------- camera
@@ -74,7 +77,7 @@ export const CameraData = z
     width: count(MAX_IMAGE_SIDE),
     height: count(MAX_IMAGE_SIDE),
     frame_id: z.string(),
-    data: z.instanceof(Uint8Array),
+    data: bytes,
     intrinsics: CameraIntrinsics.optional(),
   })
   .superRefine((img, ctx) => {
@@ -97,7 +100,7 @@ export const TactileTaxels = z
     pad: z.string().min(1),
     rows: count(MAX_TAXEL_SIDE),
     cols: count(MAX_TAXEL_SIDE),
-    forces: z.instanceof(Float32Array),
+    forces: float32s,
   })
   .superRefine((t, ctx) => {
     const want = t.rows * t.cols * 3;
