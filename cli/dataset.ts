@@ -56,10 +56,13 @@ export function formatRepair(r: RepairReport): string {
 export async function datasetRepair(file: string, opts: { json?: boolean }): Promise<void> {
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new CliError(`no such file: ${file}`);
   let report: RepairReport;
+  const bar = progressBar('repair');
   try {
-    report = await repairLog(file);
+    report = await repairLog(file, (done, total, what) => bar.update(Math.round(done / 1e6), Math.round(total / 1e6), `MB ${what}`));
   } catch (err) {
     throw new CliError(`cannot repair ${file}: ${(err as Error).message}`);
+  } finally {
+    bar.stop();
   }
   if (opts.json) printJson(report);
   else process.stderr.write(formatRepair(report) + '\n');

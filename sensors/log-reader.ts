@@ -74,7 +74,11 @@ const READ_PIECE = 1 << 20;
  * every message of every complete chunk, and stops at the first incomplete
  * or corrupt record. Never throws on bad content.
  */
-export async function scanLog(file: string, onMessage?: (m: LogMessage) => void | Promise<void>): Promise<ScanResult> {
+export async function scanLog(
+  file: string,
+  onMessage?: (m: LogMessage) => void | Promise<void>,
+  onBytes?: (read: number, size: number) => void,
+): Promise<ScanResult> {
   await loadCompression();
   const size = fs.statSync(file).size;
   const state: ScanState = {
@@ -104,6 +108,7 @@ export async function scanLog(file: string, onMessage?: (m: LogMessage) => void 
       if (n <= 0) break;
       reader.append(buf.subarray(0, n));
       appended += n;
+      onBytes?.(appended, size);
       for (;;) {
         let rec: McapTypes.TypedMcapRecord | undefined;
         try {
@@ -389,7 +394,7 @@ function keepOriginal(file: string): string {
  * recovered and lost. NAME.mcap.partial becomes NAME.mcap; a damaged NAME.mcap
  * is replaced atomically. The original bytes are kept as NAME.mcap.orig.
  */
-export async function repairLog(file: string): Promise<RepairReport> {
+export async function repairLog(file: string, onProgress?: (done: number, total: number, what: string) => void): Promise<RepairReport> {
   if (!fs.existsSync(file)) throw new Error(`no such file: ${file}`);
   await loadCompression();
   const out = outputFor(file);
@@ -421,7 +426,7 @@ export async function repairLog(file: string): Promise<RepairReport> {
   if (out !== file && fs.existsSync(out)) throw new Error(`${out} already exists; move it away before repairing ${file}`);
 
   // Pass 1: find what is recoverable (channels, metadata, counts, where it ends).
-  const scan = await scanLog(file);
+  const scan = await scanLog(file, undefined, (read, size) => onProgress?.(read, 2 * size, 'scanning'));
   if (scan.consumed === 0) throw new Error(`${file} is not an MCAP log (${scan.stopped})`);
 
   const durationS = scan.minCapture !== null && scan.maxCapture !== null ? (scan.maxCapture - scan.minCapture) / 1e9 : 0;
@@ -494,9 +499,13 @@ export async function repairLog(file: string): Promise<RepairReport> {
     });
     for (const a of scan.attachments) await writer.addAttachment(a);
     // Messages go through one at a time: McapWriter needs each call awaited before the next.
-    await scanLog(file, async ({ channel, message }) => {
-      await writer.addMessage({ ...message, channelId: channelIds.get(channel.id)! });
-    });
+    await scanLog(
+      file,
+      async ({ channel, message }) => {
+        await writer.addMessage({ ...message, channelId: channelIds.get(channel.id)! });
+      },
+      (read, size) => onProgress?.(size + read, 2 * size, 'rewriting'),
+    );
     await writer.end();
     fs.fsyncSync(fd);
     fs.closeSync(fd);
