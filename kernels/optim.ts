@@ -60,6 +60,11 @@ export class AdamW {
     this.zeroGrad();
   }
 
+  /** First and second moments, for saving a resumable training state. */
+  moments(): { m: readonly Tensor[]; v: readonly Tensor[] } {
+    return { m: this.m, v: this.v };
+  }
+
   zeroGrad(): void {
     for (const p of this.params) {
       p.grad?.dispose();

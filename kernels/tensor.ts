@@ -346,6 +346,14 @@ export class Tensor implements View {
    * Batch dims broadcast when one side is 2-D.
    */
   matmul(other: Tensor, options: { bias?: Tensor | null; act?: Activation } = {}): Tensor {
+    // [..., M, K] @ [K, N]: fold the leading dims into M so a linear layer on
+    // tokens is one tall matmul, not a batch of tiny ones.
+    if (this.rank >= 3 && other.rank === 2 && isContiguous(this.shape, this.strides)) {
+      const lead = this.shape.slice(0, -1);
+      return this.reshape([-1, this.shape[this.rank - 1]])
+        .matmul(other, options)
+        .reshape([...lead, other.shape[1]]);
+    }
     const a = this.rank === 2 ? this : this.rank === 3 ? this : this.flattenBatch();
     const b = other.rank === 2 ? other : other.rank === 3 ? other : other.flattenBatch();
     const [M, K] = a.shape.slice(-2);

@@ -6,7 +6,7 @@ import type { MapOp } from '../ops.ts';
 import { contiguousStrides, numel, MAX_RANK } from '../shape.ts';
 import { BufferPool } from './BufferPool.ts';
 import { mapKernel, MAP_UNIFORM_BYTES, viewKind } from './wgsl/map.ts';
-import { matmulKernel, MATMUL_UNIFORM_BYTES } from './wgsl/matmul.ts';
+import { matmulKernel, matmulSmallKernel, splitKReduceKernel, MATMUL_UNIFORM_BYTES } from './wgsl/matmul.ts';
 import { reduceKernel, reduceShapeFor, REDUCE_UNIFORM_BYTES } from './wgsl/reduce.ts';
 import { adamwKernel, col2imKernel, fillKernel, gatherKernel, im2colKernel, randomKernel, scatterAddKernel } from './wgsl/misc.ts';
 
@@ -41,6 +41,17 @@ export interface KernelProfile {
 }
 
 const PROFILE_CAPACITY = 2048; // timestamp pairs; query sets hold at most 4096
+
+/**
+ * How many ways to split K. One 64×64 tile walking a long K runs serially on
+ * one core of a CPU driver (and leaves a real GPU idle); splitting K until
+ * there are ~32 workgroups restores parallelism at the cost of one small
+ * reduction pass. Weight gradients (K = batch·pixels) are the typical case.
+ */
+export function splitKFor(tiles: number, K: number): number {
+  if (tiles >= 32 || K < 512) return 1;
+  return Math.max(1, Math.min(Math.ceil(32 / tiles), Math.floor(K / 256), 64));
+}
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
@@ -171,8 +182,9 @@ export class WebGpuBackend implements Backend {
     const shape = reduceShapeFor(outer, inner);
     const key = `reduce:${op}:${shape}`;
     const source = () => reduceKernel(op, shape);
-    if (shape === 'tree') this.dispatchGroups(key, source, u.buffer, [buf(input.storage), buf(out)], this.grid(outer));
-    else this.dispatchGroups(key, source, u.buffer, [buf(input.storage), buf(out)], this.grid(Math.ceil(outer / 64)));
+    const label = `${key} ${outer}×${inner} [${input.shape.join(',')}]/[${input.strides.join(',')}]`;
+    if (shape === 'tree') this.dispatchGroups(key, source, u.buffer, [buf(input.storage), buf(out)], this.grid(outer), label);
+    else this.dispatchGroups(key, source, u.buffer, [buf(input.storage), buf(out)], this.grid(Math.ceil(outer / 64)), label);
   }
 
   matmul(out: Storage, a: View, b: View, options: MatmulOptions = {}): void {
@@ -181,13 +193,37 @@ export class WebGpuBackend implements Backend {
     if (B * M * N === 0) return;
     const act = { none: 0, relu: 1, gelu: 2 }[options.act ?? 'none'];
     const bias = options.bias ?? null;
-    const u = new Uint32Array(MATMUL_UNIFORM_BYTES / 4);
-    u.set([M, N, K, act, a.offset, a.strides[0], a.strides[1], a.strides[2], b.offset, b.strides[0], b.strides[1], b.strides[2], bias ? 1 : 0, bias?.offset ?? 0]);
     if (K === 0) {
-      // An empty sum: zeros (plus bias and activation) without a kernel special case.
-      this.fill(out, 0);
+      // An empty sum: zeros, then the epilogue through the split-K reducer.
+      const zero = this.alloc(B * M * N);
+      this.fill(zero, 0);
+      this.splitKReduce(out, zero, 1, B * M * N, M, N, act, bias);
+      this.release(zero);
+      return;
     }
-    this.dispatchGroups('matmul', matmulKernel, u.buffer, [buf(a.storage), buf(b.storage), bias ? buf(bias.storage) : this.dummy, buf(out)], [Math.ceil(N / 64), Math.ceil(M / 64), B]);
+    if ((M < 16 || N < 16) && K <= 256) {
+      const u = new Uint32Array(MATMUL_UNIFORM_BYTES / 4);
+      u.set([M, N, K, act, a.offset, a.strides[0], a.strides[1], a.strides[2], b.offset, b.strides[0], b.strides[1], b.strides[2], bias ? 1 : 0, bias?.offset ?? 0, 0, 0, 0, 1, B]);
+      const groups = this.grid(Math.ceil((B * M * N) / 64));
+      this.dispatchGroups('matmul:small', matmulSmallKernel, u.buffer, [buf(a.storage), buf(b.storage), bias ? buf(bias.storage) : this.dummy, buf(out)], groups, `matmul:small ${B}×${M}×${N}×${K}`);
+      return;
+    }
+    const splits = splitKFor(B * Math.ceil(M / 64) * Math.ceil(N / 64), K);
+    const kPerSplit = Math.ceil(K / splits / 16) * 16;
+    const target = splits > 1 ? this.alloc(splits * B * M * N) : out;
+    const fused = splits === 1;
+    const u = new Uint32Array(MATMUL_UNIFORM_BYTES / 4);
+    u.set([M, N, K, fused ? act : 0, a.offset, a.strides[0], a.strides[1], a.strides[2], b.offset, b.strides[0], b.strides[1], b.strides[2], fused && bias ? 1 : 0, bias?.offset ?? 0, 0, 0, kPerSplit, splits, B]);
+    this.dispatchGroups('matmul', matmulKernel, u.buffer, [buf(a.storage), buf(b.storage), bias ? buf(bias.storage) : this.dummy, buf(target)], [Math.ceil(N / 64), Math.ceil(M / 64), B * splits], `matmul ${B}×${M}×${N}×${K} split ${splits}`);
+    if (!fused) {
+      this.splitKReduce(out, target, splits, B * M * N, M, N, act, bias);
+      this.release(target);
+    }
+  }
+
+  private splitKReduce(out: Storage, partial: Storage, splits: number, total: number, M: number, N: number, act: number, bias: View | null): void {
+    const u = new Uint32Array([M, N, 0, act, bias ? 1 : 0, bias?.offset ?? 0, splits, total]);
+    this.dispatch('matmul:splitk-reduce', splitKReduceKernel, u.buffer, [buf(partial), bias ? buf(bias.storage) : this.dummy, buf(out)], total);
   }
 
   im2col(out: Storage, input: View, g: ConvGeometry): void {
@@ -322,7 +358,7 @@ export class WebGpuBackend implements Backend {
     this.dispatchGroups(key, source, uniform, buffers, this.grid(Math.ceil(threads / WG)));
   }
 
-  private dispatchGroups(key: string, source: () => string, uniform: ArrayBuffer, buffers: GPUBuffer[], groups: [number, number, number]): void {
+  private dispatchGroups(key: string, source: () => string, uniform: ArrayBuffer, buffers: GPUBuffer[], groups: [number, number, number], label = key): void {
     this.checkLive();
     if (this.arenaUsed + SLOT > this.arenaData.byteLength) this.flush();
     const pipeline = this.pipeline(key, source);
@@ -338,7 +374,7 @@ export class WebGpuBackend implements Backend {
       if (this.profileKeys.length >= PROFILE_CAPACITY) this.flush();
       this.endPass();
       const q = this.profileKeys.length * 2;
-      this.profileKeys.push(key);
+      this.profileKeys.push(label);
       this.pass = this.getEncoder().beginComputePass({ timestampWrites: { querySet: this.querySet, beginningOfPassWriteIndex: q, endOfPassWriteIndex: q + 1 } });
     }
     if (!this.pass) this.pass = this.getEncoder().beginComputePass();

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AdamW, CpuBackend, F, MAP_OPS, Tensor, keep, nn, normalAt, tidy, uniformAt, type Backend, type MapOp } from '../../kernels/index.ts';
 import { broadcastShapes } from '../../kernels/shape.ts';
+import { splitKFor } from '../../kernels/webgpu/WebGpuBackend.ts';
 import {
   awayFromZero,
   broadcastShapesArb,
@@ -330,6 +331,13 @@ async function matmulParity(c: MatmulCase): Promise<void> {
 }
 
 describe('matmul', () => {
+  it('the shapes above reach every kernel path (split-K only for few tiles and long K)', () => {
+    expect(splitKFor(1, 1500)).toBeGreaterThan(1);
+    expect(splitKFor(6, 600)).toBeGreaterThan(1);
+    expect(splitKFor(6, 300)).toBe(1);
+    expect(splitKFor(64, 100_000)).toBe(1);
+  });
+
   itGpu('2-D, batched, broadcast batch, transposed views, fused bias + activation, with and without grad', async () => {
     await fc.assert(
       fc.asyncProperty(matmulArb, matmulParity),
@@ -339,6 +347,11 @@ describe('matmul', () => {
           [{ m: 65, n: 67, k: 17, batch: '3d', transA: true, transB: false, bias: true, act: 'relu', seed: 1 }],
           [{ m: 1, n: 130, k: 33, batch: '1@3', transA: false, transB: true, bias: true, act: 'gelu', seed: 2 }],
           [{ m: 129, n: 1, k: 1, batch: '3@1', transA: false, transB: false, bias: false, act: 'none', seed: 3 }],
+          // Split-K (few output tiles, long K), with the epilogue applied by the split reducer.
+          [{ m: 20, n: 17, k: 1500, batch: '2d', transA: true, transB: false, bias: true, act: 'gelu', seed: 4 }],
+          [{ m: 5, n: 70, k: 600, batch: '3d', transA: false, transB: true, bias: true, act: 'relu', seed: 5 }],
+          // Tiled without split: enough tiles, K past one 16-wide step many times.
+          [{ m: 130, n: 66, k: 300, batch: '2d', transA: false, transB: false, bias: true, act: 'none', seed: 6 }],
         ],
       },
     );

@@ -1,7 +1,7 @@
 // Batched, strided matmul: 64×64 output tiles, 16×16 threads computing 4×4
 // each, K stepped 16 at a time through workgroup memory. Transposes are just
 // strides, and the bias + activation epilogue is fused into the store.
-export const MATMUL_UNIFORM_BYTES = 64;
+export const MATMUL_UNIFORM_BYTES = 80;
 
 export function matmulKernel(): string {
   return /* wgsl */ `
@@ -10,6 +10,7 @@ struct P {
   a: vec4<u32>,     // offset, batch stride, row stride, k stride
   b: vec4<u32>,     // offset, batch stride, k stride, col stride
   e: vec4<u32>,     // has bias, bias offset, -, -
+  ks: vec4<u32>,    // K per split, number of splits, batch count, -
 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -46,7 +47,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let M = p.dims.x;
   let N = p.dims.y;
   let K = p.dims.z;
-  let batch = wg.z;
+  // Split-K: workgroup z enumerates (batch, split); each split sums its own
+  // K range into a partial product that splitKReduce adds up.
+  let split = wg.z % p.ks.y;
+  let batch = wg.z / p.ks.y;
+  let kBegin = split * p.ks.x;
+  let kEnd = min(K, kBegin + p.ks.x);
   let row0 = wg.y * 64u;
   let col0 = wg.x * 64u;
   let tid = lid.y * 16u + lid.x;
@@ -61,20 +67,20 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let ty4 = lid.y * 4u;
   let tx4 = lid.x * 4u;
 
-  for (var k0 = 0u; k0 < K; k0 += 16u) {
+  for (var k0 = kBegin; k0 < kEnd; k0 += 16u) {
     for (var l = 0u; l < 4u; l++) {
       let e = tid + l * 256u;
       // A tile: element e = (m, k) with k fastest.
       let am = e / 16u;
       let ak = e % 16u;
       var av = 0.0;
-      if (row0 + am < M && k0 + ak < K) { av = A[aBase + (row0 + am) * p.a.z + (k0 + ak) * p.a.w]; }
+      if (row0 + am < M && k0 + ak < kEnd) { av = A[aBase + (row0 + am) * p.a.z + (k0 + ak) * p.a.w]; }
       As[ak * 64u + am] = av;
       // B tile: element e = (k, n) with n fastest.
       let bk = e / 64u;
       let bn = e % 64u;
       var bv = 0.0;
-      if (k0 + bk < K && col0 + bn < N) { bv = B[bBase + (k0 + bk) * p.b.z + (col0 + bn) * p.b.w]; }
+      if (k0 + bk < kEnd && col0 + bn < N) { bv = B[bBase + (k0 + bk) * p.b.z + (col0 + bn) * p.b.w]; }
       Bs[bk * 64u + bn] = bv;
     }
     workgroupBarrier();
@@ -89,9 +95,87 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     workgroupBarrier();
   }
 
-  store(row0 + ty4, col0 + tx4, batch, acc0);
-  store(row0 + ty4 + 1u, col0 + tx4, batch, acc1);
-  store(row0 + ty4 + 2u, col0 + tx4, batch, acc2);
-  store(row0 + ty4 + 3u, col0 + tx4, batch, acc3);
+  let slab = split * p.ks.z + batch;
+  store(row0 + ty4, col0 + tx4, slab, acc0);
+  store(row0 + ty4 + 1u, col0 + tx4, slab, acc1);
+  store(row0 + ty4 + 2u, col0 + tx4, slab, acc2);
+  store(row0 + ty4 + 3u, col0 + tx4, slab, acc3);
+}`;
+}
+
+/** Sums split-K partials [S, B·M·N] and applies the bias + activation epilogue. */
+export function splitKReduceKernel(): string {
+  return /* wgsl */ `
+struct P {
+  dims: vec4<u32>,  // M, N, -, act
+  e: vec4<u32>,     // has bias, bias offset, splits, total (B·M·N)
+}
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> partial: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  let total = p.e.w;
+  if (i >= total) { return; }
+  var x = 0.0;
+  for (var s = 0u; s < p.e.z; s++) { x += partial[s * total + i]; }
+  if (p.e.x == 1u) { x += bias[p.e.y + i % p.dims.y]; }
+  if (p.dims.w == 1u) { x = max(x, 0.0); }
+  if (p.dims.w == 2u) {
+    let u = clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), -15.0, 15.0);
+    x = 0.5 * x * (1.0 + tanh(u));
+  }
+  C[i] = x;
+}`;
+}
+
+/**
+ * One thread per output element, looping over K. For products whose M or N
+ * is far below a 64×64 tile (attention scores over a handful of tokens, a
+ * gemv), where the tiled kernel would leave most of each workgroup idle.
+ */
+export function matmulSmallKernel(): string {
+  return /* wgsl */ `
+struct P {
+  dims: vec4<u32>,
+  a: vec4<u32>,
+  b: vec4<u32>,
+  e: vec4<u32>,
+  ks: vec4<u32>,
+}
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> C: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let M = p.dims.x;
+  let N = p.dims.y;
+  let K = p.dims.z;
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= p.ks.z * M * N) { return; }
+  let c = i % N;
+  let r = (i / N) % M;
+  let batch = i / (M * N);
+  var ai = p.a.x + batch * p.a.y + r * p.a.z;
+  var bi = p.b.x + batch * p.b.y + c * p.b.w;
+  var x = 0.0;
+  for (var k = 0u; k < K; k++) {
+    x += A[ai] * B[bi];
+    ai += p.a.w;
+    bi += p.b.z;
+  }
+  if (p.e.x == 1u) { x += bias[p.e.y + c]; }
+  if (p.dims.w == 1u) { x = max(x, 0.0); }
+  if (p.dims.w == 2u) {
+    let u = clamp(0.7978845608028654 * (x + 0.044715 * x * x * x), -15.0, 15.0);
+    x = 0.5 * x * (1.0 + tanh(u));
+  }
+  C[i] = x;
 }`;
 }

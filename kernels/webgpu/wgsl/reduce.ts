@@ -8,7 +8,8 @@ export const REDUCE_UNIFORM_BYTES = 96; // 24 u32: hdr, inner, shape[8], strides
 export type ReduceShape = 'tree' | 'rows';
 
 export function reduceShapeFor(outer: number, inner: number): ReduceShape {
-  return inner <= 64 || (inner <= 1024 && outer >= 256) ? 'rows' : 'tree';
+  // A tree only pays when there are too few outputs to keep threads busy.
+  return inner <= 512 || (outer >= 32 && inner <= 8192) ? 'rows' : 'tree';
 }
 
 function header(op: 'sum' | 'max'): { identity: string; combine: (a: string, b: string) => string } {
