@@ -4,14 +4,14 @@
 // Crash safety. The file is written as NAME.mcap.partial. Schemas and channels
 // are written as top-level records the moment a stream first appears, so every
 // later chunk is readable on its own. A chunk is closed — compressed, written
-// with one write(2) and fsynced — before it spans `chunkMaxS` of capture time
-// (default 0.5 s), when it reaches `chunkMaxBytes`, and every `flushEveryMs`
-// of wall-clock time (default 0.5 s). A killed process therefore loses only
-// the open chunk: less than `chunkMaxS` of capture, written in the last
-// `flushEveryMs`. `finalize()`
-// writes the summary (indexes, statistics), fsyncs, renames the file to
-// NAME.mcap and fsyncs the directory; a file under its final name is always
-// complete.
+// with one write(2) and fsynced — before it spans `chunkMaxS` (default 0.5 s)
+// of receive time, or of any one stream's capture time (streams may have
+// different capture clocks), when it reaches `chunkMaxBytes`, and every
+// `flushEveryMs` of wall-clock time (default 0.5 s). A killed process
+// therefore loses only the open chunk: less than `chunkMaxS` of data, written
+// in the last `flushEveryMs`. `finalize()` writes the summary (indexes,
+// statistics), fsyncs, renames the file to NAME.mcap and fsyncs the
+// directory; a file under its final name is always complete.
 //
 // We build records with @mcap/core's McapRecordBuilder and McapChunkBuilder
 // rather than its McapWriter because McapWriter closes chunks only by size and
@@ -96,8 +96,11 @@ export class LogWriter {
   private dataCrc = 0;
   private readonly rb = new McapRecordBuilder();
   private readonly chunk = new McapChunkBuilder({ useMessageIndex: true });
-  private chunkMinCapture = Infinity;
-  private chunkMaxCapture = -Infinity;
+  // What the open chunk spans: receive (log) time over all streams, and capture
+  // time per stream (streams may run on different capture clocks).
+  private chunkMinReceive = Infinity;
+  private chunkMaxReceive = -Infinity;
+  private readonly chunkFirstCapture = new Map<number, number>();
   private readonly schemaIds = new Map<ChannelKind, number>();
   private readonly schemas: McapTypes.Schema[] = [];
   private readonly channelsByStream = new Map<string, ChannelInfo>();
@@ -147,6 +150,9 @@ export class LogWriter {
     const chunkMaxS = options.chunkMaxS ?? 0.5;
     if (!(chunkMaxS > 0 && chunkMaxS <= 1)) throw new Error(`chunkMaxS must be in (0, 1] s to keep the crash guarantee, got ${chunkMaxS}`);
     if (fs.existsSync(file)) throw new Error(`refusing to overwrite ${file}`);
+    if (fs.existsSync(file + '.partial')) {
+      throw new Error(`${file}.partial exists (an unfinished or crashed recording): repair it with \`senseact dataset repair\` or move it away`);
+    }
     if ((options.compression ?? 'zstd') === 'zstd') await loadCompression();
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const fd = fs.openSync(file + '.partial', 'wx');
@@ -277,9 +283,12 @@ export class LogWriter {
       return { ok: false, error: channel };
     }
     const c = sample.t_capture_ns;
+    const r = sample.t_receive_ns;
     if (this.chunk.numMessages > 0) {
-      const span = Math.max(c, this.chunkMaxCapture) - Math.min(c, this.chunkMinCapture);
-      if (span >= this.opts.chunkMaxS * 1e9) this.flushChunk();
+      const limit = this.opts.chunkMaxS * 1e9;
+      const first = this.chunkFirstCapture.get(channel.id);
+      const receiveSpan = Math.max(r, this.chunkMaxReceive) - Math.min(r, this.chunkMinReceive);
+      if (receiveSpan >= limit || (first !== undefined && Math.abs(c - first) >= limit)) this.flushChunk();
     }
     const logTime = BigInt(sample.t_receive_ns);
     this.chunk.addMessage({
@@ -289,8 +298,9 @@ export class LogWriter {
       publishTime: BigInt(c),
       data: encodeSample(sample),
     });
-    if (c < this.chunkMinCapture) this.chunkMinCapture = c;
-    if (c > this.chunkMaxCapture) this.chunkMaxCapture = c;
+    if (r < this.chunkMinReceive) this.chunkMinReceive = r;
+    if (r > this.chunkMaxReceive) this.chunkMaxReceive = r;
+    if (!this.chunkFirstCapture.has(channel.id)) this.chunkFirstCapture.set(channel.id, c);
     this.messageCount++;
     this.channelCounts.set(channel.id, (this.channelCounts.get(channel.id) ?? 0n) + 1n);
     if (this.startLog === null || logTime < this.startLog) this.startLog = logTime;
@@ -348,8 +358,9 @@ export class LogWriter {
     // Chunk and its message indexes reach the file in a single write.
     this.emit();
     this.chunk.reset();
-    this.chunkMinCapture = Infinity;
-    this.chunkMaxCapture = -Infinity;
+    this.chunkMinReceive = Infinity;
+    this.chunkMaxReceive = -Infinity;
+    this.chunkFirstCapture.clear();
     this.sync();
   }
 

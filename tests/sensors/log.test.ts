@@ -202,7 +202,25 @@ describe('MCAP episode log', () => {
     expect(Number(reader.statistics!.messageCount)).toBe(samples.length);
   });
 
-  it('refuses to overwrite an existing log', async () => {
+  it('closes chunks on receive time and per-stream capture time, so streams on different clocks do not force tiny chunks', async () => {
+    const file = path.join(dir, 'clocks.mcap');
+    const w = await LogWriter.open(file, { meta: META, flushEveryMs: null });
+    // proprio stamps with the epoch clock, the tactile pad with its own boot clock (starting at 1 s).
+    for (let i = 0; i < 300; i++) {
+      const r = T0 + i * 10e6;
+      expect(w.write({ stream: 'proprio', t_capture_ns: r, t_receive_ns: r, seq: i, data: { names: ['j'], position: [i], velocity: [0], effort: [0], gripper_opening: 0, gripper_force: 0 } }).ok).toBe(true);
+      expect(w.write({ stream: 'tactile/left', t_capture_ns: 1e9 + i * 10e6, t_receive_ns: r, seq: i, data: { pad: 'left', rows: 1, cols: 1, forces: new Float32Array([0, 0, i]) } }).ok).toBe(true);
+    }
+    const summary = await w.finalize();
+    expect(summary.chunks).toBe(6);
+    const reader = await mcapReader(fs.readFileSync(file));
+    for (const c of reader.chunkIndexes) expect(Number(c.messageEndTime - c.messageStartTime)).toBeLessThan(0.5e9);
+  });
+
+  it('refuses to overwrite an existing log or a crashed one', async () => {
+    const crashed = path.join(dir, 'crashed.mcap');
+    fs.writeFileSync(crashed + '.partial', 'x');
+    await expect(LogWriter.open(crashed, { meta: META })).rejects.toThrow(/crashed\.mcap\.partial exists .*senseact dataset repair/);
     const file = path.join(dir, 'exists.mcap');
     fs.writeFileSync(file, 'x');
     await expect(LogWriter.open(file, { meta: META })).rejects.toThrow(/refusing to overwrite/);
