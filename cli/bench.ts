@@ -3,6 +3,7 @@
 // built yet and exit 2.
 import { CliError } from './errors.ts';
 import { benchRecordCommand } from './bench-record.ts';
+import { benchSimCommand } from './sim.ts';
 
 export interface BenchOptions {
   json?: boolean;
@@ -20,7 +21,7 @@ export const BENCHES: Record<string, BenchEntry> = {
   train: { issue: 7 },
   infer: { issue: 7 },
   record: { issue: 4, run: benchRecordCommand },
-  sim: { issue: 5 },
+  sim: { issue: 5, run: benchSimCommand },
   loop: { issue: 8 },
 };
 

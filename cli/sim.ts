@@ -116,3 +116,16 @@ export async function simServeCommand(raw: Record<string, unknown>): Promise<voi
   env.close();
   process.stderr.write('sim serve: stopped\n');
 }
+
+/** `senseact bench sim [--json] [--quick]`. */
+export async function benchSimCommand(opts: { json?: boolean; quick?: boolean }): Promise<void> {
+  const { benchSim, formatSimBench } = await import('../bench/sim.ts');
+  const bar = progressBar('bench sim');
+  const result = await benchSim({
+    ...(opts.quick ? { seeds: 1, repeats: 1, cameraSeconds: 3 } : {}),
+    camera: () => createNodeCamera(),
+    onProgress: (done, total, what) => bar.update(done, total, what),
+  }).finally(() => bar.stop());
+  if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else process.stderr.write(formatSimBench(result) + '\n');
+}

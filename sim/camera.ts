@@ -63,10 +63,16 @@ export class WristCamera implements CameraSource {
     return { fx: fy, fy, cx: this.width / 2, cy: this.height / 2 };
   }
 
-  attach(env: SimEnv): void {
+  async attach(env: SimEnv): Promise<void> {
     this.view?.dispose();
     this.view = buildScene(env.sim.things);
     this.noiseRng = env.cameraNoiseRng();
+    // Compile every pipeline now: otherwise three compiles them asynchronously and skips
+    // objects whose pipeline is not ready yet, so early frames would depend on machine load.
+    this.poseCamera(env);
+    this.renderer!.setRenderTarget(this.target);
+    await this.renderer!.compileAsync(this.view.scene, this.camera);
+    this.renderer!.setRenderTarget(null);
   }
 
   async render(env: SimEnv): Promise<CameraData> {

@@ -14,6 +14,7 @@ import type { Task, TaskName } from './task.ts';
 import { TASKS } from './tasks/index.ts';
 import { DEFAULT_TOUCH, TouchSensor, type TouchConfig } from './touch.ts';
 import { SimWorld } from './world.ts';
+import type { RapierBuild } from './rapier.ts';
 
 export const STEP_NS = 1_000_000_000 / PHYSICS_HZ;
 const PROPRIO_EVERY = PHYSICS_HZ / 100;
@@ -32,8 +33,8 @@ const LATENCY_NS: Record<string, number> = {
 /** Renders the wrist camera; the env calls it when a frame is due. */
 export interface CameraSource {
   readonly hz: number;
-  /** Called after every reset so the renderer can mirror the new world. */
-  attach(env: SimEnv): void;
+  /** Called after every reset so the renderer can mirror the new world (and compile its pipelines). */
+  attach(env: SimEnv): Promise<void>;
   render(env: SimEnv): Promise<CameraData>;
   dispose(): void;
 }
@@ -45,6 +46,8 @@ export interface SimEnvOptions {
   enose?: ENoseConfig;
   /** Seconds the e-nose has been powered at reset (default 120: warm). */
   enoseStartAgeS?: number;
+  /** Rapier build (default deterministic; 'fast' only for benchmarks: not bit-exact across machines). */
+  physics?: RapierBuild;
 }
 
 export class SimEnv {
@@ -87,7 +90,7 @@ export class SimEnv {
   async reset(seed: number): Promise<Sample[]> {
     this.sim?.free();
     this.seed = seed >>> 0;
-    this.sim = await SimWorld.create();
+    this.sim = await SimWorld.create(this.options.physics ?? 'deterministic');
     const layout = new Rng(this.seed, 10);
     this.plume = new Plume(new Rng(this.seed, 11), [0, new Rng(this.seed, 12).uniform(0.005, 0.03)]);
     this.task = TASKS[this.options.task]({ sim: this.sim, rng: layout, plume: this.plume });
@@ -104,7 +107,7 @@ export class SimEnv {
     this.failureCause = null;
     this.succeeded = false;
     this.latestSmell = null;
-    this.options.camera?.attach(this);
+    await this.options.camera?.attach(this);
     const out: Sample[] = [];
     this.emitSensors(out, true);
     await this.maybeCamera(out);

@@ -88,8 +88,10 @@ export class LiveSim {
           this.action.angular.fill(0);
         }
         this.queue.push(...(await this.env.step(this.action)));
-        // If rendering falls far behind, drop the backlog instead of running ever later.
-        if (this.nowNs() - this.env.timeNs > 1e9) this.simStartNs += this.nowNs() - this.env.timeNs;
+        // If the sim falls behind the wall clock (a slow frame, a busy machine), skip ahead
+        // rather than bursting a backlog of stale samples at the client.
+        const lag = this.nowNs() - this.env.timeNs;
+        if (lag > 250e6) this.simStartNs -= lag;
       }
       this.queue.sort((a, b) => a.t_capture_ns - b.t_capture_ns);
       let n = 0;

@@ -42,6 +42,9 @@ export async function recordEpisodes(opts: RecordOptions): Promise<{ results: Ep
           calibration: { physics_hz: 100, control_hz: 20 },
         },
         fsync: opts.fsync ?? true,
+        // Chunks close by sim capture time only: a wall-clock flush timer would make the
+        // chunk layout (and so the file bytes) depend on machine speed.
+        flushEveryMs: null,
       });
       let rejected: string | null = null;
       try {

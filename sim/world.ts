@@ -2,7 +2,7 @@
 // camera should see is registered with a visual (shape, size, colour) so that
 // the renderer mirrors physics without knowing about tasks.
 import type { Collider, RigidBody, World } from '@dimforge/rapier3d-deterministic-compat';
-import { loadRapier, type Rapier } from './rapier.ts';
+import { loadRapier, type Rapier, type RapierBuild } from './rapier.ts';
 import { COUNTER, GRAVITY, PHYSICS_HZ } from './layout.ts';
 
 export type Visual =
@@ -49,8 +49,8 @@ export class SimWorld {
     this.world = world;
   }
 
-  static async create(): Promise<SimWorld> {
-    const R = await loadRapier();
+  static async create(build: RapierBuild = 'deterministic'): Promise<SimWorld> {
+    const R = await loadRapier(build);
     const world = new R.World({ x: 0, y: 0, z: -GRAVITY });
     world.timestep = 1 / PHYSICS_HZ;
     const sim = new SimWorld(R, world);
