@@ -81,12 +81,17 @@ export function buildProgram(): Command {
 
   sub(program, 'train')
     .description('train the few-shot multimodal policy')
-    .requiredOption('--data <dir>', 'dataset directory')
-    .requiredOption('--out <file>', 'checkpoint (.safetensors)')
-    .option('--steps <n>', 'training steps')
-    .option('--backend <b>', 'webgpu | cpu')
+    .requiredOption('--data <dir>', 'dataset directory (episode logs)')
+    .requiredOption('--out <file>', 'checkpoint (.safetensors); FILE.json and FILE.loss.svg go beside it')
+    .option('--steps <n>', 'training steps (default from the policy config)')
+    .option('--backend <b>', 'webgpu | cpu | auto', 'auto')
     .option('--seed <s>', 'seed', '0')
-    .action(pending('train', 6));
+    .option('--lr <x>', 'peak learning rate')
+    .option('--batch <n>', 'batch size')
+    .option('--modalities <list>', 'comma-separated modalities the network sees (camera,tactile,smell,proprio)')
+    .option('--fresh', 'ignore a saved training state and start over')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (opts: Record<string, unknown>) => (await import('./train.ts')).trainCommand(opts));
 
   sub(program, 'eval')
     .description('evaluate a policy in the simulator with confidence intervals')

@@ -1,3 +1,12 @@
-// policy/: the multimodal network, training, inference, checkpoints and
-// baselines. Built in issue #6; nothing is exported yet.
-export {};
+// policy/: the multimodal network, its configuration, features, training,
+// inference, checkpoints and baselines. Config, model and training live in
+// separate files (as LeRobot keeps them).
+export { PolicyConfig, MODALITIES, type Modality, defaultConfig } from './config.ts';
+export { MultimodalPolicy, chunkL1, type PolicyInputs } from './network.ts';
+export { featureDims, makeNormalizer, encodeExample, allocFeatureBatch, type Normalizer, type FeatureDims, type FeatureBatch } from './features.ts';
+export { trainPolicy, splitExamples, type TrainOptions, type TrainResult, type TrainProgress } from './train.ts';
+export { saveCheckpoint, loadCheckpoint, encodeSafetensors, decodeSafetensors, metaPath, CheckpointMeta } from './checkpoint.ts';
+export { PolicyRunner, percentile, type RunnerOptions } from './runner.ts';
+export { exampleFromFrame } from './observe.ts';
+export { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
+export { learningRate } from './schedule.ts';

@@ -1,0 +1,56 @@
+// `senseact train --data DIR --out FILE.safetensors [--steps N] [--backend webgpu|cpu] [--seed S]`
+import fs from 'node:fs';
+import { z } from 'zod';
+import { trainPolicy } from '../policy/index.ts';
+import { CliError } from './errors.ts';
+import { intString, numString, parseFlags, printJson } from './flags.ts';
+import { progressBar } from './progress.ts';
+
+const TrainFlags = z.object({
+  data: z.string().min(1),
+  out: z.string().regex(/\.safetensors$/, '--out must end in .safetensors'),
+  steps: intString('--steps', 1, 1_000_000).optional(),
+  backend: z.enum(['webgpu', 'cpu', 'auto'], { message: '--backend must be webgpu, cpu or auto' }).default('auto'),
+  seed: intString('--seed', 0, 2 ** 31 - 1).default(0),
+  lr: numString('--lr', 1e-7, 1).optional(),
+  batch: intString('--batch', 1, 4096).optional(),
+  modalities: z.string().optional(),
+  fresh: z.boolean().default(false),
+  json: z.boolean().default(false),
+});
+
+export async function trainCommand(raw: Record<string, unknown>): Promise<void> {
+  const flags = parseFlags(TrainFlags, raw);
+  if (!fs.existsSync(flags.data) || !fs.statSync(flags.data).isDirectory()) throw new CliError(`--data: not a directory: ${flags.data}`);
+  const config = {
+    train: { seed: flags.seed, ...(flags.steps ? { steps: flags.steps } : {}), ...(flags.lr ? { lr: flags.lr } : {}), ...(flags.batch ? { batch_size: flags.batch } : {}) },
+    ...(flags.modalities ? { modalities: flags.modalities.split(',').map((s) => s.trim()) } : {}),
+  };
+  const bar = progressBar('train');
+  const log = (line: string) => {
+    if (!flags.json) process.stderr.write(line + '\n');
+  };
+  let result;
+  try {
+    result = await trainPolicy({
+      data: flags.data,
+      out: flags.out,
+      config,
+      backend: flags.backend,
+      resume: !flags.fresh,
+      log,
+      onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss?.toFixed(4) ?? '…'}${p.valLoss !== null ? ` val ${p.valLoss.toFixed(4)}` : ''}`),
+    });
+  } catch (err) {
+    if (err instanceof z.ZodError) throw new CliError(`config: ${err.issues[0].path.join('.')}: ${err.issues[0].message}`, 2);
+    throw err;
+  } finally {
+    bar.stop();
+  }
+  if (flags.json) printJson(result);
+  else {
+    log(`trained ${result.steps} steps on ${result.backend} in ${result.seconds.toFixed(1)} s (${((result.seconds * 1000) / Math.max(1, result.steps - result.resumedFrom)).toFixed(0)} ms/step)`);
+    log(`final loss ${result.finalLoss.toFixed(4)}${result.valLoss !== null ? `, validation ${result.valLoss.toFixed(4)}` : ''} (L1 on normalized actions)`);
+    log(`wrote ${result.checkpoint}, ${result.config}, ${result.curve}`);
+  }
+}

@@ -1,0 +1,60 @@
+// The policy's configuration: sizes, modalities, chunking, augmentation and
+// training settings are data (validated by zod), not code. A checkpoint
+// carries its config, so a model is always rebuilt exactly as trained.
+import { z } from 'zod';
+
+export const MODALITIES = ['camera', 'tactile', 'smell', 'proprio'] as const;
+export const Modality = z.enum(MODALITIES);
+export type Modality = z.infer<typeof Modality>;
+
+export const AugmentConfig = z.object({
+  /** Random image shift in pixels (pad + crop), as in DrQ / Diffusion Policy. */
+  shift: z.number().int().min(0).max(16).default(3),
+  /** Brightness/contrast jitter amplitude. */
+  color_jitter: z.number().min(0).max(1).default(0.1),
+  /** Gaussian noise on normalized touch and smell features. */
+  tactile_noise: z.number().min(0).max(1).default(0.05),
+  smell_noise: z.number().min(0).max(1).default(0.05),
+  /** Probability of masking each modality per example (masked multimodal learning). */
+  modality_dropout: z.number().min(0).max(0.9).default(0.15),
+});
+
+export const TrainConfig = z.object({
+  steps: z.number().int().min(1).max(1_000_000).default(1200),
+  batch_size: z.number().int().min(1).max(4096).default(32),
+  lr: z.number().positive().max(1).default(1e-3),
+  warmup_steps: z.number().int().min(0).default(100),
+  weight_decay: z.number().min(0).max(1).default(1e-4),
+  clip_norm: z.number().min(0).default(1),
+  val_fraction: z.number().min(0).max(0.5).default(0.1),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+  /** Evaluate validation loss every this many steps. */
+  val_every: z.number().int().min(1).default(100),
+});
+
+export const PolicyConfig = z.object({
+  kind: z.literal('multimodal').default('multimodal'),
+  /** Modalities the network has encoders for. */
+  modalities: z.array(Modality).min(1).default([...MODALITIES]),
+  /** Camera input size after resizing. */
+  image: z.object({ width: z.number().int().min(8).max(512), height: z.number().int().min(8).max(512) }).default({ width: 64, height: 64 }),
+  /** Control rate of frames and actions, Hz. */
+  rate_hz: z.number().positive().max(1000).default(10),
+  /** H: the head predicts H actions per tick (the action at t and H−1 after it). */
+  chunk: z.number().int().min(1).max(200).default(10),
+  smell_history: z.number().int().min(1).max(64).default(8),
+  /** Fusion transformer. */
+  width: z.number().int().min(8).max(1024).default(128),
+  layers: z.number().int().min(0).max(12).default(2),
+  heads: z.number().int().min(1).max(16).default(4),
+  ffn: z.number().int().min(8).max(4096).default(256),
+  /** ACT's temporal-ensembling weight exp(−k·i), i = age of the chunk in ticks. */
+  ensemble_k: z.number().min(0).max(10).default(0.01),
+  augment: AugmentConfig.default(AugmentConfig.parse({})),
+  train: TrainConfig.default(TrainConfig.parse({})),
+});
+export type PolicyConfig = z.infer<typeof PolicyConfig>;
+
+export function defaultConfig(overrides: unknown = {}): PolicyConfig {
+  return PolicyConfig.parse(overrides);
+}

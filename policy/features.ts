@@ -1,0 +1,174 @@
+// From dataset examples (or live frames) to the normalized arrays the network
+// reads, with training-time augmentation. Kept apart from the model, as
+// LeRobot keeps its processors, so the daemon and the trainer share it.
+import type { Example, Layout, NormStats } from '../sensors/index.ts';
+import { MASK_ORDER } from '../sensors/index.ts';
+import type { PolicyConfig } from './config.ts';
+
+/** Normalization constants the policy needs, frozen into the checkpoint. */
+export interface Normalizer {
+  image: { mean: number[]; std: number[] };
+  tactile: { mean: number[]; std: number[] };
+  smell: { mean: number[]; std: number[] };
+  proprio: { mean: number[]; std: number[] };
+  action: { mean: number[]; std: number[] };
+}
+
+export interface FeatureDims {
+  tactile: number;
+  smellChannels: number;
+  smell: number;
+  proprio: number;
+}
+
+const ACTION_DIM = 7;
+const MIN_STD = 1e-3;
+
+function safeStd(std: readonly number[]): number[] {
+  return std.map((s) => (Number.isFinite(s) && s > MIN_STD ? s : 1));
+}
+
+export function featureDims(layout: Layout, config: PolicyConfig): FeatureDims {
+  const tactile = layout.tactile.taxels.reduce((a, b) => a + (b ?? 0), 0);
+  const smellChannels = layout.smell.channels.length;
+  return {
+    tactile,
+    smellChannels,
+    // The history window plus the change over it (the "baseline-relative" reading).
+    smell: smellChannels * (config.smell_history + 1),
+    proprio: layout.proprio.names.length,
+  };
+}
+
+export function makeNormalizer(stats: NormStats, layout: Layout): Normalizer {
+  const cam = layout.camera ? stats.camera[layout.camera] : undefined;
+  // Touch is symlog-squashed before normalizing, so one spread fits every taxel.
+  const tactileStd = layout.tactile.streams.map((s) => stats.tactile[s]?.std ?? [1, 1, 1]).flat();
+  const tactileScale = Math.max(MIN_STD, Math.log1p(Math.max(...tactileStd, 0)));
+  const smell = layout.smell.stream ? stats.smell[layout.smell.stream] : undefined;
+  return {
+    image: { mean: cam?.mean ?? [0.5, 0.5, 0.5], std: safeStd(cam?.std ?? [0.25, 0.25, 0.25]) },
+    tactile: { mean: [0], std: [tactileScale] },
+    smell: { mean: smell?.mean ?? [], std: safeStd(smell?.std ?? []) },
+    proprio: { mean: stats.proprio?.mean ?? [], std: safeStd(stats.proprio?.std ?? []) },
+    action: { mean: stats.action?.mean ?? new Array(ACTION_DIM).fill(0), std: safeStd(stats.action?.std ?? new Array(ACTION_DIM).fill(1)) },
+  };
+}
+
+/** A batch of network inputs as flat arrays, row-major, with shapes implied by dims. */
+export interface FeatureBatch {
+  size: number;
+  image: Float32Array; // [B, H, W, 3]
+  tactile: Float32Array; // [B, T]
+  smell: Float32Array; // [B, S]
+  proprio: Float32Array; // [B, P]
+  /** 1 = modality missing or dropped: [B, 4] in MASK_ORDER. */
+  mask: Float32Array;
+  actions: Float32Array; // [B, chunk, 7] normalized targets
+  actionValid: Float32Array; // [B, chunk]
+}
+
+export interface Augment {
+  rand: () => number;
+  config: PolicyConfig['augment'];
+}
+
+function gaussian(rand: () => number): number {
+  const u = 1 - rand();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+/**
+ * Fills `out` (row b) from one example. With `augment`, applies a random
+ * shift and colour jitter to the image, noise to touch and smell, and masks
+ * whole modalities at random.
+ */
+export function encodeExample(ex: Example, b: number, out: FeatureBatch, config: PolicyConfig, norm: Normalizer, dims: FeatureDims, augment: Augment | null): void {
+  const { width: W, height: H } = config.image;
+  const imgSize = W * H * 3;
+  const mask = out.mask.subarray(b * 4, b * 4 + 4);
+  for (let m = 0; m < 4; m++) {
+    const enabled = config.modalities.includes(MASK_ORDER[m]);
+    const dropped = augment ? augment.rand() < augment.config.modality_dropout : false;
+    mask[m] = !enabled || ex.mask[m] || dropped ? 1 : 0;
+  }
+
+  // Image: shift by (dx, dy) with edge replication, then jitter and normalize.
+  const img = out.image.subarray(b * imgSize, (b + 1) * imgSize);
+  if (ex.image.length !== imgSize) throw new Error(`example image has ${ex.image.length} bytes, the policy expects ${W}×${H}×3`);
+  const s = augment?.config.shift ?? 0;
+  const dx = augment ? Math.floor(augment.rand() * (2 * s + 1)) - s : 0;
+  const dy = augment ? Math.floor(augment.rand() * (2 * s + 1)) - s : 0;
+  const gain = augment ? 1 + (augment.rand() * 2 - 1) * augment.config.color_jitter : 1;
+  const bias = augment ? (augment.rand() * 2 - 1) * augment.config.color_jitter * 0.5 : 0;
+  const { mean: im, std: is } = norm.image;
+  for (let y = 0; y < H; y++) {
+    const sy = Math.min(H - 1, Math.max(0, y + dy));
+    for (let x = 0; x < W; x++) {
+      const sx = Math.min(W - 1, Math.max(0, x + dx));
+      const src = (sy * W + sx) * 3;
+      const dst = (y * W + x) * 3;
+      for (let c = 0; c < 3; c++) img[dst + c] = mask[0] ? 0 : ((ex.image[src + c] / 255) * gain + bias - im[c]) / is[c];
+    }
+  }
+
+  const tac = out.tactile.subarray(b * dims.tactile, (b + 1) * dims.tactile);
+  for (let i = 0; i < dims.tactile; i++) {
+    const f = ex.tactile[i];
+    const v = (Math.sign(f) * Math.log1p(Math.abs(f))) / norm.tactile.std[0];
+    tac[i] = mask[1] ? 0 : v + (augment ? gaussian(augment.rand) * augment.config.tactile_noise : 0);
+  }
+
+  const C = dims.smellChannels;
+  const K = config.smell_history;
+  const sm = out.smell.subarray(b * dims.smell, (b + 1) * dims.smell);
+  sm.fill(0);
+  if (!mask[2] && C > 0) {
+    const rows = ex.smell.length / C;
+    let first = -1;
+    let last = -1;
+    for (let r = 0; r < Math.min(rows, K); r++) {
+      const src = rows - Math.min(rows, K) + r;
+      if (!ex.smell_valid[src]) continue;
+      if (first < 0) first = src;
+      last = src;
+      for (let c = 0; c < C; c++) sm[(K - Math.min(rows, K) + r) * C + c] = (ex.smell[src * C + c] - norm.smell.mean[c]) / norm.smell.std[c];
+    }
+    if (first >= 0) for (let c = 0; c < C; c++) sm[K * C + c] = (ex.smell[last * C + c] - ex.smell[first * C + c]) / norm.smell.std[c];
+    if (augment) for (let i = 0; i < dims.smell; i++) sm[i] += gaussian(augment.rand) * augment.config.smell_noise;
+  }
+
+  const pr = out.proprio.subarray(b * dims.proprio, (b + 1) * dims.proprio);
+  for (let i = 0; i < dims.proprio; i++) pr[i] = mask[3] ? 0 : (ex.proprio[i] - norm.proprio.mean[i]) / norm.proprio.std[i];
+
+  const chunk = config.chunk;
+  const rowsAvail = ex.actions.length / ACTION_DIM;
+  for (let k = 0; k < chunk; k++) {
+    const src = Math.min(k, rowsAvail - 1);
+    const valid = k < rowsAvail ? ex.action_valid[k] : 0;
+    out.actionValid[b * chunk + k] = valid;
+    for (let j = 0; j < ACTION_DIM; j++) {
+      out.actions[(b * chunk + k) * ACTION_DIM + j] = (ex.actions[src * ACTION_DIM + j] - norm.action.mean[j]) / norm.action.std[j];
+    }
+  }
+}
+
+export function allocFeatureBatch(size: number, config: PolicyConfig, dims: FeatureDims): FeatureBatch {
+  return {
+    size,
+    image: new Float32Array(size * config.image.width * config.image.height * 3),
+    tactile: new Float32Array(size * dims.tactile),
+    smell: new Float32Array(size * dims.smell),
+    proprio: new Float32Array(size * dims.proprio),
+    mask: new Float32Array(size * 4),
+    actions: new Float32Array(size * config.chunk * ACTION_DIM),
+    actionValid: new Float32Array(size * config.chunk),
+  };
+}
+
+export function denormalizeAction(norm: Normalizer, normalized: ArrayLike<number>, offset = 0, out = new Float32Array(ACTION_DIM)): Float32Array {
+  for (let j = 0; j < ACTION_DIM; j++) out[j] = normalized[offset + j] * norm.action.std[j] + norm.action.mean[j];
+  return out;
+}
+
+export { ACTION_DIM };

@@ -1,0 +1,126 @@
+// Inference: weights and buffers stay on the device, one tick is one
+// submission (forward + readback), and overlapping action chunks are blended
+// by ACT's temporal ensembling. Latency is recorded per tick.
+import { createBackend, noGrad, tidy, type CreatedBackend } from '../kernels/index.ts';
+import type { ActionData, Frame } from '../sensors/index.ts';
+import { loadCheckpoint, type CheckpointMeta } from './checkpoint.ts';
+import type { Modality } from './config.ts';
+import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from './features.ts';
+import { MultimodalPolicy } from './network.ts';
+import { exampleFromFrame } from './observe.ts';
+import { toInputs } from './train.ts';
+
+export interface RunnerOptions {
+  backend?: 'auto' | 'webgpu' | 'cpu';
+  /** Modalities to hide from the policy at run time (ablations, or a sensor known bad). */
+  mask?: readonly Modality[];
+  /** Turn temporal ensembling off: execute each chunk's first action only. */
+  noEnsemble?: boolean;
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+export class PolicyRunner {
+  private chunks: { tick: number; actions: Float32Array }[] = [];
+  private tick = 0;
+  readonly latenciesMs: number[] = [];
+  private readonly batch;
+
+  private constructor(
+    readonly meta: CheckpointMeta,
+    readonly model: MultimodalPolicy,
+    private readonly created: CreatedBackend,
+    private readonly options: RunnerOptions,
+  ) {
+    this.batch = allocFeatureBatch(1, meta.config, meta.dims);
+  }
+
+  static async load(file: string, options: RunnerOptions = {}): Promise<PolicyRunner> {
+    const { tensors, meta } = loadCheckpoint(file);
+    const created = await createBackend({ prefer: options.backend ?? 'auto' });
+    try {
+      const model = new MultimodalPolicy(meta.config, meta.dims, created.backend);
+      try {
+        model.loadStateDict(tensors);
+      } catch (err) {
+        model.dispose();
+        throw new Error(`${file}: ${(err as Error).message} (checkpoint does not match its config)`);
+      }
+      const runner = new PolicyRunner(meta, model, created, options);
+      await runner.warmUp();
+      return runner;
+    } catch (err) {
+      created.dispose();
+      throw err;
+    }
+  }
+
+  get backendName(): string {
+    return this.created.backend.name;
+  }
+
+  /** Compiles every pipeline once so the first real tick is not slow. */
+  private async warmUp(): Promise<void> {
+    const frame: Frame = { t_ns: 0, slots: {}, masked: [] };
+    await this.predict(frame);
+    this.latenciesMs.length = 0;
+  }
+
+  reset(): void {
+    this.chunks = [];
+    this.tick = 0;
+  }
+
+  /** The normalized-then-denormalized chunk [chunk × 7] for one frame. */
+  async predict(frame: Frame): Promise<Float32Array> {
+    const { config, dims, normalizer } = this.meta;
+    const ex = exampleFromFrame(frame, this.meta, this.options.mask);
+    encodeExample(ex, 0, this.batch, config, normalizer, dims, null);
+    const out = noGrad(() => tidy(() => this.model.forward(toInputs(this.batch, config, dims, this.created.backend))));
+    const normalized = await out.toArray();
+    out.dispose();
+    const chunk = new Float32Array(config.chunk * ACTION_DIM);
+    const row = new Float32Array(ACTION_DIM);
+    for (let k = 0; k < config.chunk; k++) chunk.set(denormalizeAction(normalizer, normalized, k * ACTION_DIM, row), k * ACTION_DIM);
+    return chunk;
+  }
+
+  /** One control tick: predict a chunk, blend it with the chunks still covering this tick. */
+  async act(frame: Frame): Promise<ActionData> {
+    const t0 = performance.now();
+    const chunk = await this.predict(frame);
+    const H = this.meta.config.chunk;
+    this.chunks.push({ tick: this.tick, actions: chunk });
+    this.chunks = this.chunks.filter((c) => this.tick - c.tick < H);
+    const a = new Float64Array(ACTION_DIM);
+    if (this.options.noEnsemble) {
+      for (let j = 0; j < ACTION_DIM; j++) a[j] = chunk[j];
+    } else {
+      // ACT: weights exp(−k·i), i = 0 for the oldest chunk still covering this tick.
+      let total = 0;
+      this.chunks.forEach((c, i) => {
+        const w = Math.exp(-this.meta.config.ensemble_k * i);
+        const off = (this.tick - c.tick) * ACTION_DIM;
+        for (let j = 0; j < ACTION_DIM; j++) a[j] += w * c.actions[off + j];
+        total += w;
+      });
+      for (let j = 0; j < ACTION_DIM; j++) a[j] /= total;
+    }
+    this.tick++;
+    this.latenciesMs.push(performance.now() - t0);
+    return { linear: [a[0], a[1], a[2]], angular: [a[3], a[4], a[5]], gripper: Math.min(1, Math.max(0, a[6])) };
+  }
+
+  latency(): { p50: number; p99: number } {
+    return { p50: percentile(this.latenciesMs, 50), p99: percentile(this.latenciesMs, 99) };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.created.dispose();
+  }
+}

@@ -1,0 +1,259 @@
+// Training the multimodal policy on a dataset directory: statistics,
+// examples, a held-out split, AdamW with warm-up + cosine, augmentation and
+// modality dropout, resumable and deterministic for a seed. Output: the
+// checkpoint, its JSON config and a loss-curve SVG, each written atomically.
+import fs from 'node:fs';
+import path from 'node:path';
+import { AdamW, Tensor, createBackend, noGrad, tidy, type Backend } from '../kernels/index.ts';
+import { Dataset, seededRandom, writeFileAtomic, type Example, type Layout } from '../sensors/index.ts';
+import { decodeSafetensors, encodeSafetensors, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint.ts';
+import { PolicyConfig } from './config.ts';
+import { allocFeatureBatch, encodeExample, featureDims, makeNormalizer, type FeatureBatch, type FeatureDims, type Normalizer } from './features.ts';
+import { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
+import { MultimodalPolicy, chunkL1, type PolicyInputs } from './network.ts';
+import { learningRate } from './schedule.ts';
+
+export interface TrainProgress {
+  step: number;
+  steps: number;
+  loss: number | null;
+  valLoss: number | null;
+  lr: number;
+}
+
+export interface TrainOptions {
+  data: string;
+  out: string;
+  /** Overrides of the default PolicyConfig (validated). */
+  config?: unknown;
+  backend?: 'auto' | 'webgpu' | 'cpu';
+  /** Continue from FILE.train-state if present (default true). */
+  resume?: boolean;
+  onProgress?: (p: TrainProgress) => void;
+  log?: (line: string) => void;
+}
+
+export interface TrainResult {
+  checkpoint: string;
+  config: string;
+  curve: string;
+  steps: number;
+  seconds: number;
+  backend: string;
+  finalLoss: number;
+  valLoss: number | null;
+  examples: { train: number; val: number };
+  resumedFrom: number;
+}
+
+const LOSS_EVERY = 10;
+
+export function toInputs(batch: FeatureBatch, config: PolicyConfig, dims: FeatureDims, backend: Backend): PolicyInputs {
+  const B = batch.size;
+  return {
+    image: Tensor.fromArray(batch.image, [B, config.image.height, config.image.width, 3], backend),
+    tactile: Tensor.fromArray(batch.tactile, [B, dims.tactile], backend),
+    smell: Tensor.fromArray(batch.smell, [B, dims.smell], backend),
+    proprio: Tensor.fromArray(batch.proprio, [B, dims.proprio], backend),
+    mask: Tensor.fromArray(batch.mask, [B, 4], backend),
+  };
+}
+
+/** Mixes the seed and the step so any step's batch can be replayed (resume = same run). */
+function stepRandom(seed: number, step: number): () => number {
+  return seededRandom(Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b));
+}
+
+export function splitExamples(examples: Example[], fraction: number, seed: number): { train: Example[]; val: Example[] } {
+  // Frames, not episodes, are held out: with three demos an episode split
+  // would train on two. Validation loss then measures fit, not generalization;
+  // generalization is what `senseact eval` measures on unseen seeds.
+  const rand = seededRandom(seed ^ 0x5eed);
+  const val: Example[] = [];
+  const train: Example[] = [];
+  for (const ex of examples) (rand() < fraction ? val : train).push(ex);
+  if (train.length === 0) return { train: examples, val: [] };
+  return { train, val };
+}
+
+async function validationLoss(model: MultimodalPolicy, val: Example[], config: PolicyConfig, norm: Normalizer, dims: FeatureDims, backend: Backend): Promise<number | null> {
+  if (val.length === 0) return null;
+  let total = 0;
+  let count = 0;
+  const B = config.train.batch_size;
+  for (let i = 0; i < val.length; i += B) {
+    const chunk = val.slice(i, i + B);
+    const batch = allocFeatureBatch(chunk.length, config, dims);
+    chunk.forEach((ex, b) => encodeExample(ex, b, batch, config, norm, dims, null));
+    const loss = noGrad(() =>
+      tidy(() => {
+        const inputs = toInputs(batch, config, dims, backend);
+        const target = Tensor.fromArray(batch.actions, [chunk.length, config.chunk, 7], backend);
+        const valid = Tensor.fromArray(batch.actionValid, [chunk.length, config.chunk], backend);
+        return chunkL1(model.forward(inputs), target, valid);
+      }),
+    );
+    total += (await loss.item()) * chunk.length;
+    count += chunk.length;
+    loss.dispose();
+  }
+  return total / count;
+}
+
+function stateFile(out: string): string {
+  return out.replace(/\.safetensors$/, '') + '.train-state';
+}
+
+async function saveState(file: string, model: MultimodalPolicy, opt: AdamW, step: number, curve: CurvePoint[], val: CurvePoint[], configJson: string): Promise<void> {
+  const tensors: Record<string, NamedTensor> = {};
+  const named = model.namedParameters();
+  const { m, v } = opt.moments();
+  for (let i = 0; i < named.length; i++) {
+    const [name, t] = named[i];
+    tensors[`param/${name}`] = { shape: [...t.shape], data: await t.toArray() };
+    tensors[`m/${name}`] = { shape: [...t.shape], data: await m[i].toArray() };
+    tensors[`v/${name}`] = { shape: [...t.shape], data: await v[i].toArray() };
+  }
+  writeFileAtomic(file, encodeSafetensors(tensors, { step: String(step), config: configJson, curve: JSON.stringify(curve), val: JSON.stringify(val) }));
+}
+
+export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
+  const log = options.log ?? (() => {});
+  const config = PolicyConfig.parse(options.config ?? {});
+  const dataset = await Dataset.open(options.data);
+  if (dataset.size === 0) throw new Error(`${options.data}: no finalized episode logs (*.mcap) to train on`);
+
+  let stats;
+  try {
+    stats = Dataset.loadStats(options.data);
+  } catch {
+    stats = await dataset.computeStats();
+    dataset.saveStats(stats);
+  }
+  const { layout, examples } = await dataset.examples({
+    rate_hz: config.rate_hz,
+    horizon: config.chunk - 1,
+    image: config.image,
+    smell_history: config.smell_history,
+  });
+  if (examples.length === 0) throw new Error(`${options.data}: the episodes yield no frames at ${config.rate_hz} Hz`);
+  const dims = featureDims(layout, config);
+  const norm = makeNormalizer(stats, layout);
+  const { train, val } = splitExamples(examples, config.train.val_fraction, config.train.seed);
+  log(`dataset: ${dataset.size} episodes, ${examples.length} frames at ${config.rate_hz} Hz (${train.length} train, ${val.length} validation)`);
+
+  const created = await createBackend({ prefer: options.backend ?? 'auto' });
+  const backend = created.backend;
+  log(`backend: ${backend.name} — ${created.reason}`);
+  const model = new MultimodalPolicy(config, dims, backend);
+  const opt = new AdamW(model.parameters(), { lr: config.train.lr, weightDecay: config.train.weight_decay, clipNorm: config.train.clip_norm });
+  log(`model: ${model.parameterCount().toLocaleString('en')} parameters, modalities ${[...model.encoders.keys()].join('+')}`);
+
+  const configJson = JSON.stringify(config);
+  const statePath = stateFile(options.out);
+  let start = 0;
+  let curve: CurvePoint[] = [];
+  let valCurve: CurvePoint[] = [];
+  if (options.resume !== false && fs.existsSync(statePath)) {
+    const { tensors, metadata } = decodeSafetensors(fs.readFileSync(statePath), statePath);
+    if (metadata.config === configJson) {
+      const { m, v } = opt.moments();
+      model.namedParameters().forEach(([name, t], i) => {
+        for (const [prefix, target] of [['param', t], ['m', m[i]], ['v', v[i]]] as const) {
+          const entry = tensors[`${prefix}/${name}`];
+          if (!entry) throw new Error(`${statePath}: missing ${prefix}/${name}`);
+          target.backend.write(target.storage, entry.data);
+        }
+      });
+      start = Number(metadata.step);
+      opt.stepCount = start;
+      curve = JSON.parse(metadata.curve ?? '[]');
+      valCurve = JSON.parse(metadata.val ?? '[]');
+      log(`resuming from step ${start} (${path.basename(statePath)})`);
+    } else {
+      log(`ignoring ${path.basename(statePath)}: it was made with a different config`);
+    }
+  }
+
+  const B = Math.min(config.train.batch_size, train.length);
+  const batch = allocFeatureBatch(B, config, dims);
+  const t0 = performance.now();
+  let lastLoss = curve.at(-1)?.loss ?? NaN;
+  let lastVal: number | null = valCurve.at(-1)?.loss ?? null;
+  const total = config.train.steps;
+  try {
+    for (let step = start; step < total; step++) {
+      const rand = stepRandom(config.train.seed, step);
+      for (let b = 0; b < B; b++) encodeExample(train[Math.floor(rand() * train.length)], b, batch, config, norm, dims, { rand, config: config.augment });
+      const lr = learningRate(step, total, config.train.lr, config.train.warmup_steps);
+      const loss = tidy(() => {
+        const inputs = toInputs(batch, config, dims, backend);
+        const target = Tensor.fromArray(batch.actions, [B, config.chunk, 7], backend);
+        const valid = Tensor.fromArray(batch.actionValid, [B, config.chunk], backend);
+        const l = chunkL1(model.forward(inputs), target, valid);
+        l.backward();
+        opt.step(lr);
+        return l;
+      });
+      // Reading the loss is the once-per-step await; in between, sync() keeps Dawn's queue drained.
+      if (step % LOSS_EVERY === 0 || step === total - 1) {
+        lastLoss = await loss.item();
+        if (!Number.isFinite(lastLoss)) throw new Error(`training diverged at step ${step} (loss ${lastLoss}); try a lower --lr`);
+        curve.push({ step, loss: lastLoss });
+      } else await backend.sync();
+      loss.dispose();
+      if ((step + 1) % config.train.val_every === 0 || step === total - 1) {
+        lastVal = await validationLoss(model, val, config, norm, dims, backend);
+        if (lastVal !== null) valCurve.push({ step, loss: lastVal });
+        await saveState(statePath, model, opt, step + 1, curve, valCurve, configJson);
+      }
+      options.onProgress?.({ step: step + 1, steps: total, loss: lastLoss, valLoss: lastVal, lr });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const weights: Record<string, NamedTensor> = {};
+    for (const [name, t] of model.namedParameters()) weights[name] = { shape: [...t.shape], data: await t.toArray() };
+    const meta: CheckpointMeta = {
+      format: 'senseact-policy',
+      version: 1,
+      config,
+      dims,
+      normalizer: norm,
+      layout: layoutNames(layout),
+      training: {
+        dataset: path.resolve(options.data),
+        episodes: dataset.size,
+        examples: examples.length,
+        steps: total,
+        seconds,
+        backend: backend.name,
+        final_loss: lastLoss,
+        val_loss: lastVal,
+        seeds: [],
+      },
+    };
+    saveCheckpoint(options.out, weights, meta);
+    const curveFile = options.out.replace(/\.safetensors$/, '') + '.loss.svg';
+    writeFileAtomic(curveFile, lossCurveSvg(curve, valCurve, `training loss (L1, normalized) — ${path.basename(options.out)}`));
+    fs.rmSync(statePath, { force: true });
+    return {
+      checkpoint: options.out,
+      config: options.out.replace(/\.safetensors$/, '') + '.json',
+      curve: curveFile,
+      steps: total,
+      seconds,
+      backend: backend.name,
+      finalLoss: lastLoss,
+      valLoss: lastVal,
+      examples: { train: train.length, val: val.length },
+      resumedFrom: start,
+    };
+  } finally {
+    opt.dispose();
+    model.dispose();
+    created.dispose();
+  }
+}
+
+export function layoutNames(layout: Layout): CheckpointMeta['layout'] {
+  return { camera: layout.camera, tactile: layout.tactile.streams, smell: layout.smell.stream, proprio: layout.proprio.stream };
+}
