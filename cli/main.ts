@@ -94,14 +94,16 @@ export function buildProgram(): Command {
     .action(async (opts: Record<string, unknown>) => (await import('./train.ts')).trainCommand(opts));
 
   sub(program, 'eval')
-    .description('evaluate a policy in the simulator with confidence intervals')
-    .requiredOption('--policy <file>', 'checkpoint')
-    .requiredOption('--task <task>', 'task name')
+    .description('evaluate a policy in the simulator on held-out seeds, with a 95% Wilson interval')
+    .requiredOption('--policy <file>', 'checkpoint (.safetensors)')
+    .requiredOption('--task <task>', 'pick-place | open-door | find-smell | gentle-grasp')
     .option('--episodes <n>', 'episodes', '50')
-    .option('--seed <s>', 'first seed', '1000')
-    .option('--mask <modalities>', 'comma-separated modalities to mask')
+    .option('--seed <s>', 'first seed (training seeds are skipped)', '1000')
+    .option('--mask <modalities>', 'comma-separated modalities to hide from the policy (ablation)')
+    .option('--backend <b>', 'webgpu | cpu | auto', 'auto')
+    .option('--report <file>', 'HTML report (default: beside the checkpoint)')
     .option('--json', 'print one JSON object on stdout')
-    .action(pending('eval', 6));
+    .action(async (opts: Record<string, unknown>) => (await import('./eval.ts')).evalCommand(opts));
 
   sub(program, 'serve')
     .description('run a policy on a robot as a monitored daemon')

@@ -23,12 +23,14 @@ export const CheckpointMeta = z.object({
   config: PolicyConfig,
   dims: z.object({ tactile: z.number().int().min(0), smellChannels: z.number().int().min(0), smell: z.number().int().min(0), proprio: z.number().int().min(0) }),
   normalizer: z.object({ image: Stats, tactile: Stats, smell: Stats, proprio: Stats, action: Stats }),
-  /** The dataset layout the policy was trained on (stream names). */
+  /** The dataset layout the policy was trained on: streams, sizes, channel and joint names. */
   layout: z.object({
     camera: z.string().nullable(),
-    tactile: z.array(z.string()),
-    smell: z.string().nullable(),
-    proprio: z.string().nullable(),
+    image: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }),
+    tactile: z.object({ streams: z.array(z.string()), taxels: z.array(z.number().int().min(0)) }),
+    smell: z.object({ stream: z.string().nullable(), channels: z.array(z.string()), history: z.number().int().positive() }),
+    proprio: z.object({ stream: z.string().nullable(), names: z.array(z.string()) }),
+    action: z.object({ stream: z.string().nullable(), horizon: z.number().int().min(0), names: z.array(z.string()) }),
   }),
   training: z
     .object({

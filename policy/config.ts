@@ -33,13 +33,16 @@ export const TrainConfig = z.object({
 });
 
 export const PolicyConfig = z.object({
-  kind: z.literal('multimodal').default('multimodal'),
+  /** 'multimodal': the trained network; 'nearest': the VINN-style nearest-neighbour baseline. */
+  kind: z.enum(['multimodal', 'nearest']).default('multimodal'),
+  /** Nearest-neighbour baseline: neighbours averaged per tick. */
+  neighbours: z.number().int().min(1).max(64).default(5),
   /** Modalities the network has encoders for. */
   modalities: z.array(Modality).min(1).default([...MODALITIES]),
   /** Camera input size after resizing. */
   image: z.object({ width: z.number().int().min(8).max(512), height: z.number().int().min(8).max(512) }).default({ width: 64, height: 64 }),
-  /** Control rate of frames and actions, Hz. */
-  rate_hz: z.number().positive().max(1000).default(10),
+  /** Control rate of frames and actions, Hz (the simulator controls at 20 Hz). */
+  rate_hz: z.number().positive().max(1000).default(20),
   /** H: the head predicts H actions per tick (the action at t and H−1 after it). */
   chunk: z.number().int().min(1).max(200).default(10),
   smell_history: z.number().int().min(1).max(64).default(8),

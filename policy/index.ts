@@ -8,5 +8,7 @@ export { trainPolicy, splitExamples, type TrainOptions, type TrainResult, type T
 export { saveCheckpoint, loadCheckpoint, encodeSafetensors, decodeSafetensors, metaPath, CheckpointMeta } from './checkpoint.ts';
 export { PolicyRunner, percentile, type RunnerOptions } from './runner.ts';
 export { exampleFromFrame } from './observe.ts';
+export { loadController, NearestRunner, ensembleStep, type Controller } from './controller.ts';
+export { fitNearest, queryNearest, type NearestTable } from './nearest.ts';
 export { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
 export { learningRate } from './schedule.ts';

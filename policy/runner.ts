@@ -7,6 +7,7 @@ import { loadCheckpoint, type CheckpointMeta } from './checkpoint.ts';
 import type { Modality } from './config.ts';
 import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from './features.ts';
 import { MultimodalPolicy } from './network.ts';
+import { ensembleStep, type Controller } from './controller.ts';
 import { exampleFromFrame } from './observe.ts';
 import { toInputs } from './train.ts';
 
@@ -24,7 +25,8 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-export class PolicyRunner {
+export class PolicyRunner implements Controller {
+  readonly kind = 'multimodal';
   private chunks: { tick: number; actions: Float32Array }[] = [];
   private tick = 0;
   readonly latenciesMs: number[] = [];
@@ -62,6 +64,13 @@ export class PolicyRunner {
   get backendName(): string {
     return this.created.backend.name;
   }
+  get layout(): CheckpointMeta['layout'] {
+    return this.meta.layout;
+  }
+  get trainedSeeds(): readonly number[] {
+    return this.meta.training?.seeds ?? [];
+  }
+
 
   /** Compiles every pipeline once so the first real tick is not slow. */
   private async warmUp(): Promise<void> {
@@ -93,26 +102,11 @@ export class PolicyRunner {
   async act(frame: Frame): Promise<ActionData> {
     const t0 = performance.now();
     const chunk = await this.predict(frame);
-    const H = this.meta.config.chunk;
-    this.chunks.push({ tick: this.tick, actions: chunk });
-    this.chunks = this.chunks.filter((c) => this.tick - c.tick < H);
-    const a = new Float64Array(ACTION_DIM);
-    if (this.options.noEnsemble) {
-      for (let j = 0; j < ACTION_DIM; j++) a[j] = chunk[j];
-    } else {
-      // ACT: weights exp(−k·i), i = 0 for the oldest chunk still covering this tick.
-      let total = 0;
-      this.chunks.forEach((c, i) => {
-        const w = Math.exp(-this.meta.config.ensemble_k * i);
-        const off = (this.tick - c.tick) * ACTION_DIM;
-        for (let j = 0; j < ACTION_DIM; j++) a[j] += w * c.actions[off + j];
-        total += w;
-      });
-      for (let j = 0; j < ACTION_DIM; j++) a[j] /= total;
-    }
+    const H = this.options.noEnsemble ? 1 : this.meta.config.chunk;
+    const a = ensembleStep(this.chunks, this.tick, chunk, H, this.meta.config.ensemble_k);
     this.tick++;
     this.latenciesMs.push(performance.now() - t0);
-    return { linear: [a[0], a[1], a[2]], angular: [a[3], a[4], a[5]], gripper: Math.min(1, Math.max(0, a[6])) };
+    return a;
   }
 
   latency(): { p50: number; p99: number } {

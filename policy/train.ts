@@ -12,6 +12,7 @@ import { allocFeatureBatch, encodeExample, featureDims, makeNormalizer, type Fea
 import { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
 import { MultimodalPolicy, chunkL1, type PolicyInputs } from './network.ts';
 import { learningRate } from './schedule.ts';
+import { fitNearest } from './nearest.ts';
 
 export interface TrainProgress {
   step: number;
@@ -120,6 +121,7 @@ async function saveState(file: string, model: MultimodalPolicy, opt: AdamW, step
 export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? (() => {});
   const config = PolicyConfig.parse(options.config ?? {});
+  fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
   const dataset = await Dataset.open(options.data);
   if (dataset.size === 0) throw new Error(`${options.data}: no finalized episode logs (*.mcap) to train on`);
 
@@ -139,6 +141,8 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   if (examples.length === 0) throw new Error(`${options.data}: the episodes yield no frames at ${config.rate_hz} Hz`);
   const dims = featureDims(layout, config);
   const norm = makeNormalizer(stats, layout);
+  const seeds = (await dataset.info()).episodes.map((e) => e.seed).filter((s): s is number => typeof s === 'number');
+  if (config.kind === 'nearest') return saveNearest(options, config, examples, norm, dims, layout, dataset.size, seeds);
   const { train, val } = splitExamples(examples, config.train.val_fraction, config.train.seed);
   log(`dataset: ${dataset.size} episodes, ${examples.length} frames at ${config.rate_hz} Hz (${train.length} train, ${val.length} validation)`);
 
@@ -218,7 +222,7 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
       config,
       dims,
       normalizer: norm,
-      layout: layoutNames(layout),
+      layout,
       training: {
         dataset: path.resolve(options.data),
         episodes: dataset.size,
@@ -228,7 +232,7 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
         backend: backend.name,
         final_loss: lastLoss,
         val_loss: lastVal,
-        seeds: [],
+        seeds,
       },
     };
     saveCheckpoint(options.out, weights, meta);
@@ -254,6 +258,37 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   }
 }
 
-export function layoutNames(layout: Layout): CheckpointMeta['layout'] {
-  return { camera: layout.camera, tactile: layout.tactile.streams, smell: layout.smell.stream, proprio: layout.proprio.stream };
+
+
+async function saveNearest(options: TrainOptions, config: PolicyConfig, examples: Example[], norm: Normalizer, dims: FeatureDims, layout: Layout, episodes: number, seeds: number[]): Promise<TrainResult> {
+  const t0 = performance.now();
+  const table = fitNearest(examples, config, norm, dims);
+  const N = examples.length;
+  const meta: CheckpointMeta = {
+    format: 'senseact-policy',
+    version: 1,
+    config,
+    dims,
+    normalizer: norm,
+    layout,
+    training: { dataset: path.resolve(options.data), episodes, examples: N, steps: 0, seconds: (performance.now() - t0) / 1000, backend: 'cpu', final_loss: 0, val_loss: null, seeds },
+  };
+  saveCheckpoint(
+    options.out,
+    { features: { shape: [N, table.features.length / N], data: table.features }, actions: { shape: [N, table.actions.length / N], data: table.actions } },
+    meta,
+  );
+  options.log?.(`nearest-neighbour baseline: ${N} frames stored, k = ${config.neighbours}`);
+  return {
+    checkpoint: options.out,
+    config: options.out.replace(/\.safetensors$/, '') + '.json',
+    curve: '',
+    steps: 0,
+    seconds: meta.training!.seconds,
+    backend: 'cpu',
+    finalLoss: 0,
+    valLoss: null,
+    examples: { train: N, val: 0 },
+    resumedFrom: 0,
+  };
 }

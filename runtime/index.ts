@@ -1,3 +1,6 @@
-// runtime/: Robot adapters, control loop, safety filter, health monitor,
-// deployment daemon. Built in issue #8; nothing is exported yet.
-export {};
+// runtime/: running a policy against a robot — the simulator or a rosbridge
+// robot — with evaluation, the control loop, safety filter and health monitor.
+export { evaluatePolicy, EvalResult, type EvalOptions, type EpisodeOutcome } from './evaluate.ts';
+export { writeEvalReport, evalReportHtml, pngDataUri } from './evalReport.ts';
+export { SimFeed } from './simFeed.ts';
+export { wilson } from './stats.ts';

@@ -414,6 +414,80 @@ function nearestIndex(list: Sample[], t: number): number {
   return lo;
 }
 
+/**
+ * One frame → the example the policy sees (actions left zero): the decoded,
+ * resized camera image, each pad's forces, the smell history window, the
+ * proprio vector and the modality masks. Shared by training (dataset replay)
+ * and inference (live frames), so both see exactly the same thing.
+ */
+export function frameToExample(frame: Frame, layout: Layout, imageCache?: Map<Sample, Uint8Array>): Example {
+  const { width, height } = layout.image;
+  const taxelTotal = layout.tactile.taxels.reduce((a, b) => a + (b ?? 0), 0);
+  const C = layout.smell.channels.length;
+  const K = layout.smell.history;
+  const P = layout.proprio.names.length;
+  const H1 = layout.action.horizon + 1;
+  const ex: Example = {
+    episode: 0,
+    t_ns: frame.t_ns,
+    image: new Uint8Array(width * height * 3),
+    tactile: new Float32Array(taxelTotal),
+    smell: new Float32Array(K * C),
+    smell_valid: new Uint8Array(K),
+    smell_age_s: new Float32Array(K),
+    proprio: new Float32Array(P),
+    actions: new Float32Array(H1 * 7),
+    action_valid: new Uint8Array(H1),
+    mask: new Uint8Array(4).fill(1),
+  };
+  const cam = layout.camera ? frame.slots[layout.camera] : undefined;
+  if (cam?.sample && !cam.masked) {
+    let px = imageCache?.get(cam.sample);
+    if (!px) {
+      px = resizeRgb(decodeImage(cam.sample.data as CameraData), width, height);
+      imageCache?.clear();
+      imageCache?.set(cam.sample, px);
+    }
+    ex.image.set(px);
+    ex.mask[0] = 0;
+  }
+  let off = 0;
+  let tactileOk = layout.tactile.streams.length > 0;
+  for (const [i, name] of layout.tactile.streams.entries()) {
+    const slot = frame.slots[name];
+    const n = layout.tactile.taxels[i] ?? 0;
+    if (slot?.sample && !slot.masked) {
+      const t = slot.sample.data as TactileData;
+      if (isTactileTaxels(t) && t.forces.length === n) ex.tactile.set(t.forces, off);
+      else tactileOk = false;
+    } else tactileOk = false;
+    off += n;
+  }
+  ex.mask[1] = tactileOk ? 0 : 1;
+  const sm = layout.smell.stream ? frame.slots[layout.smell.stream] : undefined;
+  if (sm?.sample && !sm.masked) {
+    const hist = sm.history.slice(-K);
+    for (let j = 0; j < hist.length; j++) {
+      const row = K - hist.length + j;
+      const d = hist[j].data as SmellData;
+      if (d.values.length !== C) continue;
+      ex.smell.set(d.values, row * C);
+      ex.smell_valid[row] = 1;
+      ex.smell_age_s[row] = nsToS(frame.t_ns - hist[j].t_capture_ns);
+    }
+    ex.mask[2] = 0;
+  }
+  const pr = layout.proprio.stream ? frame.slots[layout.proprio.stream] : undefined;
+  if (pr?.sample && !pr.masked) {
+    const p = pr.sample.data as ProprioData;
+    if (p.names.length * 3 + 2 === P) {
+      proprioVector(p, ex.proprio);
+      ex.mask[3] = 0;
+    }
+  }
+  return ex;
+}
+
 export class Dataset {
   private constructor(
     readonly dir: string,
@@ -603,11 +677,7 @@ export class Dataset {
       throw new Error(`horizon must be an integer in 0..1000, got ${options.horizon}`);
     }
     const layout = await this.layout(options);
-    const { width, height } = layout.image;
-    const taxelTotal = layout.tactile.taxels.reduce((a, b) => a + (b ?? 0), 0);
-    const C = layout.smell.channels.length;
     const K = layout.smell.history;
-    const P = layout.proprio.names.length;
     const H1 = options.horizon + 1;
     const dt = 1e9 / options.rate_hz;
     const examples: Example[] = [];
@@ -625,64 +695,8 @@ export class Dataset {
         slots: { ...(layout.smell.stream ? { [layout.smell.stream]: { history: K } } : {}), ...options.sync?.slots },
       };
       for (const frame of episodeFrames(ep, { rate_hz: options.rate_hz, streams: observed, start: options.start, sync })) {
-        const ex: Example = {
-          episode: e,
-          t_ns: frame.t_ns,
-          image: new Uint8Array(width * height * 3),
-          tactile: new Float32Array(taxelTotal),
-          smell: new Float32Array(K * C),
-          smell_valid: new Uint8Array(K),
-          smell_age_s: new Float32Array(K),
-          proprio: new Float32Array(P),
-          actions: new Float32Array(H1 * 7),
-          action_valid: new Uint8Array(H1),
-          mask: new Uint8Array(4).fill(1),
-        };
-        const cam = layout.camera ? frame.slots[layout.camera] : undefined;
-        if (cam?.sample && !cam.masked) {
-          let px = imageCache.get(cam.sample);
-          if (!px) {
-            px = resizeRgb(decodeImage(cam.sample.data as CameraData), width, height);
-            imageCache.clear();
-            imageCache.set(cam.sample, px);
-          }
-          ex.image.set(px);
-          ex.mask[0] = 0;
-        }
-        let off = 0;
-        let tactileOk = layout.tactile.streams.length > 0;
-        for (const [i, name] of layout.tactile.streams.entries()) {
-          const slot = frame.slots[name];
-          const n = layout.tactile.taxels[i] ?? 0;
-          if (slot?.sample && !slot.masked) {
-            const t = slot.sample.data as TactileData;
-            if (isTactileTaxels(t) && t.forces.length === n) ex.tactile.set(t.forces, off);
-            else tactileOk = false;
-          } else tactileOk = false;
-          off += n;
-        }
-        ex.mask[1] = tactileOk ? 0 : 1;
-        const sm = layout.smell.stream ? frame.slots[layout.smell.stream] : undefined;
-        if (sm?.sample && !sm.masked) {
-          const hist = sm.history;
-          for (let j = 0; j < hist.length; j++) {
-            const row = K - hist.length + j;
-            const d = hist[j].data as SmellData;
-            if (d.values.length !== C) continue;
-            ex.smell.set(d.values, row * C);
-            ex.smell_valid[row] = 1;
-            ex.smell_age_s[row] = nsToS(frame.t_ns - hist[j].t_capture_ns);
-          }
-          ex.mask[2] = 0;
-        }
-        const pr = layout.proprio.stream ? frame.slots[layout.proprio.stream] : undefined;
-        if (pr?.sample && !pr.masked) {
-          const p = pr.sample.data as ProprioData;
-          if (p.names.length * 3 + 2 === P) {
-            proprioVector(p, ex.proprio);
-            ex.mask[3] = 0;
-          }
-        }
+        const ex = frameToExample(frame, layout, imageCache);
+        ex.episode = e;
         if (actions.length) {
           const last = actions[actions.length - 1];
           for (let k = 0; k < H1; k++) {

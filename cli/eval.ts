@@ -1,0 +1,62 @@
+// `senseact eval --policy FILE --task T --episodes N --seed S [--mask …] [--json] [--report FILE]`
+import fs from 'node:fs';
+import { z } from 'zod';
+import { MODALITIES } from '../policy/index.ts';
+import { evaluatePolicy, writeEvalReport } from '../runtime/index.ts';
+import { TASK_NAMES } from '../sim/index.ts';
+import { CliError } from './errors.ts';
+import { intString, parseFlags, printJson } from './flags.ts';
+import { progressBar } from './progress.ts';
+
+const EvalFlags = z.object({
+  policy: z.string().min(1),
+  task: z.enum(TASK_NAMES, { message: `--task must be one of: ${TASK_NAMES.join(', ')}` }),
+  episodes: intString('--episodes', 1, 10_000),
+  seed: intString('--seed', 0, 0xffffffff),
+  mask: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []))
+    .pipe(z.array(z.enum(MODALITIES, { message: `--mask takes a comma-separated list of: ${MODALITIES.join(', ')}` }))),
+  backend: z.enum(['webgpu', 'cpu', 'auto'], { message: '--backend must be webgpu, cpu or auto' }).default('auto'),
+  report: z.string().optional(),
+  json: z.boolean().default(false),
+});
+
+export async function evalCommand(raw: Record<string, unknown>): Promise<void> {
+  const flags = parseFlags(EvalFlags, raw);
+  if (!fs.existsSync(flags.policy)) throw new CliError(`--policy: no such checkpoint: ${flags.policy}`);
+  const bar = progressBar(`eval ${flags.task}`);
+  let successes = 0;
+  const { result, outcomes } = await (async () => {
+    try {
+      return await evaluatePolicy({
+        policy: flags.policy,
+        task: flags.task,
+        episodes: flags.episodes,
+        seed: flags.seed,
+        mask: flags.mask,
+        backend: flags.backend,
+        onEpisode: (done, total, o) => {
+          if (o.success) successes++;
+          bar.update(done, total, `${successes}/${done} succeeded (seed ${o.seed}: ${o.success ? 'success' : o.failure})`);
+        },
+      });
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    } finally {
+      bar.stop();
+    }
+  })();
+  const report = flags.report ?? flags.policy.replace(/\.safetensors$/, '') + `.eval-${flags.task}${flags.mask.length ? '-mask-' + flags.mask.join('+') : ''}.html`;
+  writeEvalReport(report, result, outcomes, flags.policy.replace(/\.safetensors$/, '') + '.loss.svg');
+  if (flags.json) printJson(result);
+  else {
+    const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+    process.stderr.write(
+      `${flags.task}: ${result.successes}/${result.episodes} = ${pct(result.success_rate)} success, 95% CI [${pct(result.ci95[0])}, ${pct(result.ci95[1])}], ` +
+        `mean ${result.mean_steps.toFixed(1)} steps, latency p50 ${result.latency_ms.p50.toFixed(1)} ms / p99 ${result.latency_ms.p99.toFixed(1)} ms` +
+        `${Object.keys(result.failures).length ? `; failures ${JSON.stringify(result.failures)}` : ''}\nreport: ${report}\n`,
+    );
+  }
+}

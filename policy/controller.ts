@@ -1,0 +1,107 @@
+// What `eval` and the daemon drive: anything that turns a synchronizer frame
+// into an action. A checkpoint's config names its kind; this registry maps
+// the kind to the class that runs it (LeRobot's factory, in one function).
+import fs from 'node:fs';
+import type { ActionData, Frame } from '../sensors/index.ts';
+import { decodeSafetensors, loadCheckpoint, type CheckpointMeta } from './checkpoint.ts';
+import type { Modality } from './config.ts';
+import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from './features.ts';
+import { nearestBlocks, nearestFeatures, queryNearest, type NearestTable } from './nearest.ts';
+import { exampleFromFrame } from './observe.ts';
+import { PolicyRunner, percentile, type RunnerOptions } from './runner.ts';
+
+export interface Controller {
+  readonly kind: string;
+  readonly layout: CheckpointMeta['layout'];
+  /** Seeds of the demonstrations it learned from (eval skips them). */
+  readonly trainedSeeds: readonly number[];
+  readonly backendName: string;
+  reset(): void;
+  act(frame: Frame): Promise<ActionData>;
+  latency(): { p50: number; p99: number };
+  dispose(): void;
+}
+
+/** The nearest-neighbour baseline at run time; chunks are ensembled like the network's. */
+export class NearestRunner implements Controller {
+  readonly kind = 'nearest';
+  readonly backendName = 'cpu';
+  private readonly batch;
+  private readonly query: Float32Array;
+  private readonly chunk: Float32Array;
+  private ensemble: { tick: number; actions: Float32Array }[] = [];
+  private tick = 0;
+  private readonly latencies: number[] = [];
+
+  constructor(
+    readonly meta: CheckpointMeta,
+    private readonly table: NearestTable,
+    private readonly mask: readonly Modality[] = [],
+  ) {
+    this.batch = allocFeatureBatch(1, meta.config, meta.dims);
+    this.query = new Float32Array(nearestBlocks(meta.dims).reduce((a, b) => a + b, 0));
+    this.chunk = new Float32Array(meta.config.chunk * ACTION_DIM);
+  }
+  get layout() {
+    return this.meta.layout;
+  }
+  get trainedSeeds() {
+    return this.meta.training?.seeds ?? [];
+  }
+  reset(): void {
+    this.ensemble = [];
+    this.tick = 0;
+  }
+  async act(frame: Frame): Promise<ActionData> {
+    const t0 = performance.now();
+    const { config, dims, normalizer } = this.meta;
+    encodeExample(exampleFromFrame(frame, this.meta, this.mask), 0, this.batch, config, normalizer, dims, null);
+    nearestFeatures(this.batch, 0, config, dims, this.query);
+    queryNearest(this.table, this.query, this.batch.mask, config.neighbours, this.chunk);
+    const actions = new Float32Array(this.chunk.length);
+    for (let k = 0; k < config.chunk; k++) actions.set(denormalizeAction(normalizer, this.chunk, k * ACTION_DIM), k * ACTION_DIM);
+    const a = ensembleStep(this.ensemble, this.tick, actions, config.chunk, config.ensemble_k);
+    this.tick++;
+    this.latencies.push(performance.now() - t0);
+    return a;
+  }
+  latency() {
+    return { p50: percentile(this.latencies, 50), p99: percentile(this.latencies, 99) };
+  }
+  dispose(): void {}
+}
+
+/**
+ * ACT's temporal ensembling: keep the chunks that still cover this tick and
+ * average their predictions for it with weights exp(−k·i), i = 0 for the oldest.
+ */
+export function ensembleStep(chunks: { tick: number; actions: Float32Array }[], tick: number, chunk: Float32Array, H: number, k: number): ActionData {
+  chunks.push({ tick, actions: chunk });
+  while (chunks.length && tick - chunks[0].tick >= H) chunks.shift();
+  const a = new Float64Array(ACTION_DIM);
+  let total = 0;
+  chunks.forEach((c, i) => {
+    const w = Math.exp(-k * i);
+    const off = (tick - c.tick) * ACTION_DIM;
+    for (let j = 0; j < ACTION_DIM; j++) a[j] += w * c.actions[off + j];
+    total += w;
+  });
+  for (let j = 0; j < ACTION_DIM; j++) a[j] /= total;
+  return { linear: [a[0], a[1], a[2]], angular: [a[3], a[4], a[5]], gripper: Math.min(1, Math.max(0, a[6])) };
+}
+
+export async function loadController(file: string, options: RunnerOptions = {}): Promise<Controller> {
+  const { meta } = loadCheckpoint(file);
+  if (meta.config.kind === 'nearest') {
+    const { tensors } = decodeSafetensors(fs.readFileSync(file), file);
+    const features = tensors.features;
+    const actions = tensors.actions;
+    if (!features || !actions) throw new Error(`${file}: a nearest-neighbour checkpoint needs 'features' and 'actions' tensors`);
+    const F = nearestBlocks(meta.dims).reduce((a, b) => a + b, 0);
+    if (features.shape[1] !== F || actions.shape[1] !== meta.config.chunk * ACTION_DIM || features.shape[0] !== actions.shape[0]) {
+      throw new Error(`${file}: table shapes [${features.shape}] / [${actions.shape}] do not match the config (features ${F}, chunk ${meta.config.chunk})`);
+    }
+    return new NearestRunner(meta, { features: features.data, actions: actions.data, blocks: nearestBlocks(meta.dims) }, options.mask);
+  }
+  return PolicyRunner.load(file, options);
+}
