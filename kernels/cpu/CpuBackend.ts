@@ -37,8 +37,18 @@ function forEachIndex(shape: readonly number[], views: { strides: readonly numbe
   }
 }
 
+function isDense(v: { shape: readonly number[]; strides: readonly number[] }): boolean {
+  let expect = 1;
+  for (let i = v.shape.length - 1; i >= 0; i--) {
+    if (v.shape[i] !== 1 && v.strides[i] !== expect) return false;
+    expect *= v.shape[i];
+  }
+  return true;
+}
+
 function dense(v: View): Data {
   const src = data(v.storage);
+  if (isDense(v)) return src.slice(v.offset, v.offset + numel(v.shape));
   const out = new (src.constructor as { new (n: number): Data })(numel(v.shape));
   let j = 0;
   forEachIndex(v.shape, [v], (idx) => {
@@ -86,6 +96,16 @@ export class CpuBackend implements Backend {
     const ins = inputs.map((v) => data(v.storage));
     const round = this.Array === Float32Array ? Math.fround : (x: number) => x;
     const s = scalars.map(round);
+    // The common case — every view dense — is a plain loop; strided views take
+    // the general index walk.
+    if ([out, ...inputs].every(isDense)) {
+      const n = numel(out.shape);
+      const [a, b, c] = ins;
+      const [oa, ob, oc] = inputs.map((v) => v.offset);
+      const oo = out.offset;
+      for (let i = 0; i < n; i++) o[oo + i] = f(a ? a[oa + i] : 0, b ? b[ob + i] : 0, c ? c[oc + i] : 0, s);
+      return;
+    }
     forEachIndex(out.shape, [out, ...inputs], (idx) => {
       o[idx[0]] = f(ins[0]?.[idx[1]] ?? 0, ins[1]?.[idx[2]] ?? 0, ins[2]?.[idx[3]] ?? 0, s);
     });
