@@ -32,9 +32,11 @@ export class LiveSim {
     this.timer = setInterval(() => void this.poll(), POLL_MS);
   }
 
-  stop(): void {
+  /** Stops stepping; resolves once a step in flight has finished, so the env can be closed. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    while (this.busy) await new Promise((r) => setTimeout(r, 1));
   }
 
   /** Sim time now, following the wall clock. */
@@ -77,7 +79,7 @@ export class LiveSim {
   }
 
   private async poll(): Promise<void> {
-    if (this.busy) return;
+    if (this.busy || !this.timer) return;
     this.busy = true;
     try {
       const now = this.nowNs();

@@ -93,7 +93,7 @@ export class RosbridgeServer {
   }
 
   async close(): Promise<void> {
-    this.live.stop();
+    await this.live.stop();
     for (const c of this.clients) {
       this.dropSubs(c);
       c.ws.terminate();

@@ -189,3 +189,32 @@ describe('sim serve over rosbridge (roslib 2.1)', () => {
     expect(server.address).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
   });
 });
+
+describe('rosbridge message size bound', () => {
+  it('closes a connection that sends an oversized frame and keeps serving others', async () => {
+    const small = new SimEnv({ task: 'gentle-grasp' });
+    const srv = await RosbridgeServer.start({ env: small, host: '127.0.0.1', port: 0, maxMessageBytes: 2048, logger });
+    try {
+      const big = new WebSocket(srv.address);
+      await new Promise((r) => big.once('open', r));
+      const closed = new Promise<number>((r) => big.once('close', (code) => r(code)));
+      big.send(JSON.stringify({ op: 'publish', topic: '/chatter', msg: { data: 'x'.repeat(10_000) } }));
+      expect(await closed).toBe(1009); // "message too big"
+      // Oversized fragment sets are dropped too, without closing the socket.
+      const ok = new WebSocket(srv.address);
+      await new Promise((r) => ok.once('open', r));
+      const before = warnings.length;
+      for (let i = 0; i < 3; i++) ok.send(JSON.stringify({ op: 'fragment', id: 'big', data: 'y'.repeat(1000), num: i, total: 10 }));
+      let got = 0;
+      ok.on('message', () => got++);
+      ok.send(JSON.stringify({ op: 'subscribe', id: 's', topic: '/joint_states' }));
+      await sleep(300);
+      expect(warnings.slice(before)).toContain('fragmented message exceeds the size limit; dropped');
+      expect(got).toBeGreaterThan(5);
+      ok.close();
+    } finally {
+      await srv.close();
+      small.close();
+    }
+  });
+});
