@@ -14,6 +14,8 @@ export interface SimBenchOptions {
   repeats?: number;
   /** Sim seconds of camera-on running per repeat. */
   cameraSeconds?: number;
+  /** Skip the untimed warm-up passes (for a quick smoke run; numbers are then noisier). */
+  noWarmup?: boolean;
   /** Creates the camera; null → the camera line reports why it is missing. */
   camera?: () => Promise<CameraSource>;
   onProgress?: (done: number, total: number, what: string) => void;
@@ -50,8 +52,10 @@ export async function benchSim(opts: SimBenchOptions = {}): Promise<SimBenchResu
   const peer: number[] = [];
   let simS = 0;
   // Warm both builds (WASM compile, JIT) before timing.
-  await physicsRate('deterministic', 1);
-  await physicsRate('fast', 1);
+  if (!opts.noWarmup) {
+    await physicsRate('deterministic', 1);
+    await physicsRate('fast', 1);
+  }
   for (let r = 0; r < repeats; r++) {
     // Alternate the order so drift in machine load hits both alike.
     const a = await physicsRate(r % 2 ? 'fast' : 'deterministic', seeds);

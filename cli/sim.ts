@@ -122,7 +122,7 @@ export async function benchSimCommand(opts: { json?: boolean; quick?: boolean })
   const { benchSim, formatSimBench } = await import('../bench/sim.ts');
   const bar = progressBar('bench sim');
   const result = await benchSim({
-    ...(opts.quick ? { seeds: 1, repeats: 1, cameraSeconds: 3 } : {}),
+    ...(opts.quick ? { seeds: 1, repeats: 1, cameraSeconds: 2, noWarmup: true } : {}),
     camera: () => createNodeCamera(),
     onProgress: (done, total, what) => bar.update(done, total, what),
   }).finally(() => bar.stop());

@@ -1,11 +1,10 @@
 // sim/: the three.js + Rapier home scene, robot, tasks, simulated sensors,
 // scripted experts, the gym-like env and the rosbridge-protocol server.
-export { SimEnv, STEP_NS, type CameraSource, type SimEnvOptions } from './env.ts';
-export { runEpisode, makeDriver, type Driver, type DriverKind, type EpisodeResult } from './episode.ts';
-export { TASK_NAMES, type TaskName, type ExpertVariant, type Task } from './task.ts';
-export type { SimAction } from './action.ts';
-export { zeroAction } from './action.ts';
-export { STREAMS } from './samples.ts';
-export type { Sample, CameraData, TactileData, SmellData, ProprioData, ActionData } from './samples.ts';
-export { PHYSICS_HZ, CONTROL_HZ } from './layout.ts';
-export { Rng } from './rng.ts';
+// Everything here runs in Node; `browser.ts` is the subset a browser bundle
+// may import (no `ws`, no Dawn).
+export * from './browser.ts';
+export { createNodeCamera } from './camera-node.ts';
+export { recordEpisodes, episodeFileName, type RecordOptions } from './record.ts';
+export { LiveSim } from './live.ts';
+export { RosbridgeServer, type RosbridgeServerOptions, type Logger } from './rosbridge/server.ts';
+export { TOPICS, SERVICES } from './rosbridge/messages.ts';
