@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, meaningfulLines, senseact } from '../helpers/cli.ts';
-import { testGpu } from '../helpers/gpu.ts';
+import { adapterInChild } from '../helpers/gpu.ts';
 
-const gpu = await testGpu();
-gpu?.release();
+const gpu = await adapterInChild();
 
 describe('senseact CLI', () => {
   it('rejects an unknown flag with one line and exit code 2', () => {
@@ -38,9 +37,15 @@ describe('senseact CLI', () => {
   );
 
   it('a command that is not built yet says so and exits 2', () => {
-    const run = senseact(['train', '--data', 'd', '--out', 'x.safetensors']);
+    const run = senseact(['ui', '--robot', 'ws://127.0.0.1:9090']);
     expect(run.status).toBe(2);
-    expect(meaningfulLines(run.stderr)).toEqual([expect.stringMatching(/^senseact: 'train' is not built yet \(issue #6\)/)]);
+    expect(meaningfulLines(run.stderr)).toEqual([expect.stringMatching(/^senseact: 'ui' is not built yet \(issue #9\)/)]);
+  });
+
+  it('a bad flag value exits 2 with one line naming the flag', () => {
+    const run = senseact(['train', '--data', '.', '--out', 'x.safetensors', '--steps', 'many']);
+    expect(run.status).toBe(2);
+    expect(meaningfulLines(run.stderr)).toEqual(['senseact: --steps must be a whole number']);
   });
 
   it.skipIf(!gpu)('a process that used the GPU exits by itself once the device is released', async () => {

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DoctorReport } from '../../cli/doctor.ts';
 import { senseact } from '../helpers/cli.ts';
-import { testGpu } from '../helpers/gpu.ts';
+import { adapterInChild } from '../helpers/gpu.ts';
 
-const gpu = await testGpu();
-gpu?.release();
+const gpu = await adapterInChild();
 // Pointing the Vulkan loader at a missing ICD hides every adapter from Dawn:
 // the same code path as a machine with no driver.
 const NO_ADAPTER = { VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' };
