@@ -79,9 +79,14 @@ export class WristCamera implements CameraSource {
     const view = this.view!;
     view.sync();
     this.poseCamera(env);
+    return this.renderScene(view.scene, this.camera);
+  }
+
+  /** Renders any scene through this camera's renderer and sRGB target; returns RGB8, top row first. */
+  async renderScene(scene: THREE.Scene, camera: THREE.Camera): Promise<CameraData> {
     const renderer = this.renderer!;
     renderer.setRenderTarget(this.target);
-    renderer.render(view.scene, this.camera);
+    renderer.render(scene, camera);
     renderer.setRenderTarget(null);
     const rgba = (await renderer.readRenderTargetPixelsAsync(this.target!, 0, 0, this.width, this.height)) as Uint8Array;
     return { encoding: 'rgb8', width: this.width, height: this.height, frame_id: 'wrist_camera', data: this.toRgb(rgba), intrinsics: this.intrinsics };

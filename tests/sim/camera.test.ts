@@ -1,5 +1,6 @@
 // The wrist camera renders the real scene with three's WebGPURenderer on Dawn.
 import { describe, expect, it } from 'vitest';
+import * as THREE from 'three/webgpu';
 import { SimEnv, zeroAction, type CameraData, type Sample } from '../../sim/index.ts';
 import { createNodeCamera } from '../../sim/camera-node.ts';
 import { testGpu } from '../helpers/gpu.ts';
@@ -45,6 +46,30 @@ describe.skipIf(!gpu)('wrist camera', () => {
       expect(meanAbsDiff(still.data, moved!.data)).toBeGreaterThan(5);
     } finally {
       env.close();
+    }
+  });
+});
+
+describe.skipIf(!gpu)('wrist camera colour', () => {
+  it('reads back sRGB: an unlit sRGB grey of 128 comes back as 128, not its linear value (~55)', async () => {
+    const camera = await createNodeCamera({ width: 16, height: 16 });
+    try {
+      const scene = new THREE.Scene();
+      scene.background = new THREE.Color(0x808080);
+      const red = new THREE.Mesh(new THREE.PlaneGeometry(2, 2), new THREE.MeshBasicMaterial({ color: 0xc04020 }));
+      red.position.set(0, -1, -1); // lower half of the view
+      scene.add(red);
+      const cam = new THREE.PerspectiveCamera(90, 1, 0.1, 10);
+      const frame = await camera.renderScene(scene, cam);
+      const px = (x: number, y: number) => Array.from(frame.data.subarray((y * 16 + x) * 3, (y * 16 + x) * 3 + 3));
+      // Top row: background; bottom row: the plane (rows come back top first).
+      for (const v of px(8, 1)) expect(Math.abs(v - 0x80)).toBeLessThanOrEqual(2);
+      const [r, g, b] = px(8, 14);
+      expect(Math.abs(r - 0xc0)).toBeLessThanOrEqual(2);
+      expect(Math.abs(g - 0x40)).toBeLessThanOrEqual(2);
+      expect(Math.abs(b - 0x20)).toBeLessThanOrEqual(2);
+    } finally {
+      camera.dispose();
     }
   });
 });
