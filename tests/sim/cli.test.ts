@@ -8,10 +8,10 @@ import * as ROSLIB from 'roslib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LogReader } from '../../sensors/index.ts';
 import { BIN, ROOT, senseact } from '../helpers/cli.ts';
-import { testGpu } from '../helpers/gpu.ts';
+import { adapterInChild } from '../helpers/gpu.ts';
 
-const gpu = await testGpu();
-gpu?.release();
+// This file spawns processes, so it never loads Dawn itself (see adapterInChild).
+const gpu = await adapterInChild();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-sim-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
