@@ -1,39 +1,119 @@
-// `senseact demo`: the whole loop on the embedded simulator. It runs what is
-// built today and names what is still to come; it never fakes a stage.
-import { acquireBackend, runSmoke } from '../kernels/index.ts';
+// `senseact demo`: the whole loop on the embedded simulator — record three
+// expert demos, train the multimodal policy, evaluate it and its vision-only
+// ablation on held-out seeds, and write demo-output/report.html. Re-running
+// reuses what is there unless --fresh; --quick runs every stage, smaller.
+// Every file is written atomically, so an interrupt leaves no half-written
+// file under a final name. No stage is faked: unbuilt ones say so.
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { Dataset } from '../sensors/index.ts';
+import { loadCheckpoint, trainPolicy, type Modality } from '../policy/index.ts';
+import { evaluatePolicy, writeDemoReport, type DemoStage, type DemoReportInput } from '../runtime/index.ts';
+import { recordEpisodes } from '../sim/record.ts';
+import { createNodeCamera } from '../sim/camera-node.ts';
 import { doctorReport, formatDoctor } from './doctor.ts';
-import { CliError } from './errors.ts';
+import { parseFlags } from './flags.ts';
+import { progressBar } from './progress.ts';
 
-const STILL_TO_COME = [
-  'record 3 expert demos of find-smell in the simulator (issue #5)',
-  'train the few-shot multimodal policy on them (issue #6)',
-  'evaluate it on 20 held-out seeds beside the vision-only ablation (issue #6)',
-  'deploy it with the health monitor and inject a sensor fault (issue #8)',
-  'write demo-output/report.html (issue #10)',
-];
+const TASK = 'find-smell';
+const DemoFlags = z.object({ quick: z.boolean().default(false), fresh: z.boolean().default(false), out: z.string().default('demo-output') });
 
-export async function runDemo(log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<void> {
+export async function runDemo(raw: Record<string, unknown> = {}, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<void> {
+  const flags = parseFlags(DemoFlags, raw);
+  const out = path.resolve(flags.out);
+  const demosDir = path.join(out, 'demos');
+  const ckpt = path.join(out, 'policy', `${TASK}${flags.quick ? '-quick' : ''}.safetensors`);
+  if (flags.fresh) fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out, { recursive: true });
+  const stages: DemoStage[] = [];
   const t0 = performance.now();
-  log('senseact demo\n');
-  log('[1/2] doctor');
-  const report = await doctorReport();
-  log(formatDoctor(report).replace(/^/gm, '  '));
+  const stage = async <T>(name: string, fn: () => Promise<{ value: T; status?: DemoStage['status']; detail: string }>): Promise<T> => {
+    const s = performance.now();
+    log(`\n[${stages.length + 1}] ${name}`);
+    const r = await fn();
+    const st: DemoStage = { name, seconds: (performance.now() - s) / 1000, status: r.status ?? 'done', detail: r.detail };
+    stages.push(st);
+    log(`    ${st.status}: ${st.detail} (${st.seconds.toFixed(1)} s)`);
+    return r.value;
+  };
 
-  log('\n[2/2] WGSL smoke kernel vs the CPU reference');
-  const choice = await acquireBackend();
-  if (choice.backend === 'webgpu') {
-    try {
-      const smoke = await runSmoke(choice.gpu.device);
-      log(`  tanh(a·x+b) over ${smoke.n} values: max |gpu − cpu| = ${smoke.maxAbsError.toExponential(2)} → ${smoke.ok ? 'match' : 'MISMATCH'} (${smoke.ms.toFixed(1)} ms)`);
-      if (!smoke.ok) throw new CliError('the WebGPU smoke kernel disagrees with the CPU reference');
-    } finally {
-      choice.gpu.release();
+  log(`senseact demo${flags.quick ? ' --quick' : ''}: ${TASK}, output in ${out}`);
+  await stage('doctor', async () => {
+    const report = await doctorReport();
+    log(formatDoctor(report).replace(/^/gm, '    '));
+    return { value: null, detail: `backend ${report.backend}` };
+  });
+
+  const demos = await stage('record 3 expert demonstrations', async () => {
+    const ds = fs.existsSync(demosDir) ? await Dataset.open(demosDir) : null;
+    if (ds && ds.size >= 3) {
+      const info = await ds.info();
+      return { value: info.episodes, status: 'reused', detail: `${info.episodes.length} logs already in ${demosDir}` };
     }
-  } else {
-    log(`  skipped: ${choice.reason}; fix: ${choice.fix ?? 'n/a'} (the CPU backend is used instead)`);
+    fs.mkdirSync(demosDir, { recursive: true });
+    const camera = await createNodeCamera();
+    const bar = progressBar('record');
+    try {
+      await recordEpisodes({ task: TASK, driver: 'full', episodes: 3, firstSeed: 0, outDir: demosDir, camera, onEpisode: (done, r) => bar.update(done, 3, `seed ${r.seed}: ${r.success ? 'success' : r.failure}`) });
+    } finally {
+      bar.stop();
+    }
+    const info = await (await Dataset.open(demosDir)).info();
+    return { value: info.episodes, detail: `${info.episodes.length} episodes (${info.episodes.map((e) => `${e.duration_s.toFixed(0)} s`).join(', ')}) in ${demosDir}` };
+  });
+
+  const training = await stage('train the multimodal policy', async () => {
+    if (fs.existsSync(ckpt)) {
+      const t = loadCheckpoint(ckpt).meta.training!;
+      return { value: { steps: t.steps, seconds: t.seconds, backend: t.backend, finalLoss: t.final_loss, valLoss: t.val_loss }, status: 'reused', detail: `${ckpt} (${t.steps} steps, loss ${t.final_loss.toFixed(4)})` };
+    }
+    const bar = progressBar('train');
+    try {
+      const r = await trainPolicy({
+        data: demosDir,
+        out: ckpt,
+        config: flags.quick ? { train: { steps: 20, val_every: 10 } } : {},
+        log: (l) => log(`    ${l}`),
+        onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss?.toFixed(4) ?? '…'}`),
+      });
+      return { value: r, detail: `${r.steps} steps on ${r.backend} in ${r.seconds.toFixed(0)} s, loss ${r.finalLoss.toFixed(4)}` };
+    } finally {
+      bar.stop();
+    }
+  });
+
+  const episodes = flags.quick ? 2 : 20;
+  const evals: DemoReportInput['evals'] = [];
+  for (const [label, mask] of [
+    ['fused (camera+touch+smell+proprio)', []],
+    ['vision-only ablation (touch, smell masked)', ['tactile', 'smell']],
+  ] as [string, Modality[]][]) {
+    await stage(`evaluate: ${label}`, async () => {
+      const bar = progressBar('eval');
+      let ok = 0;
+      try {
+        const r = await evaluatePolicy({ policy: ckpt, task: TASK, episodes, seed: 1000, mask, onEpisode: (d, n, o) => bar.update(d, n, `${(ok += o.success ? 1 : 0)}/${d} succeeded`) });
+        evals.push({ label, ...r });
+        const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+        return { value: r, detail: `${r.result.successes}/${r.result.episodes} = ${pct(r.result.success_rate)} [${pct(r.result.ci95[0])}, ${pct(r.result.ci95[1])}] on seeds ${r.result.seeds[0]}…` };
+      } finally {
+        bar.stop();
+      }
+    });
   }
 
-  log('\nStill to come in this demo:');
-  for (const step of STILL_TO_COME) log(`  - ${step}`);
-  log(`\ndone in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await stage('deploy', async () => ({ value: null, status: 'not built yet', detail: 'sim serve + serve with a sensor dropout and recovery: issue #8' }));
+
+  const curveFile = ckpt.replace(/\.safetensors$/, '.loss.svg');
+  const report = writeDemoReport(out, {
+    task: TASK,
+    stages,
+    demos: demos.map((d) => ({ file: d.file, seed: d.seed ?? -1, success: d.success ?? null, duration_s: d.duration_s })),
+    training: { ...training, curveSvg: fs.existsSync(curveFile) ? fs.readFileSync(curveFile, 'utf8') : null },
+    evals,
+  });
+  log('\nsummary');
+  for (const s of stages) log(`  ${s.name.padEnd(48)} ${s.status.padEnd(14)} ${s.seconds.toFixed(1).padStart(7)} s`);
+  log(`\nreport: ${report}\ndone in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }

@@ -39,7 +39,8 @@ export function buildProgram(): Command {
     .description('record, train, evaluate and deploy on the embedded simulator')
     .option('--quick', 'reduced version for CI')
     .option('--fresh', 'ignore what earlier runs left in demo-output/')
-    .action(async () => runDemo());
+    .option('--out <dir>', 'output folder', 'demo-output')
+    .action(async (opts: Record<string, unknown>) => runDemo(opts));
 
   const sim = sub(program, 'sim').description('the embedded simulator');
   sub(sim, 'run')

@@ -4,3 +4,4 @@ export { evaluatePolicy, EvalResult, type EvalOptions, type EpisodeOutcome } fro
 export { writeEvalReport, evalReportHtml, pngDataUri } from './evalReport.ts';
 export { SimFeed } from './simFeed.ts';
 export { wilson } from './stats.ts';
+export { writeDemoReport, stripPng, type DemoStage, type DemoReportInput } from './demoReport.ts';

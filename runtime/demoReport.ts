@@ -1,0 +1,101 @@
+// demo-output/report.html: the whole loop on one page — demos, training
+// curve, success rates with intervals side by side, camera strips — plus the
+// camera strips as PNG files beside it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { encode as encodePng } from 'fast-png';
+import { decodeImage, writeFileAtomic, type CameraData } from '../sensors/index.ts';
+import type { EpisodeOutcome, EvalResult } from './evaluate.ts';
+
+export interface DemoStage {
+  name: string;
+  seconds: number;
+  status: 'done' | 'reused' | 'not built yet' | 'failed';
+  detail: string;
+}
+
+export interface DemoReportInput {
+  task: string;
+  stages: DemoStage[];
+  demos: { file: string; seed: number; success: boolean | null; duration_s: number }[];
+  training: { steps: number; seconds: number; backend: string; finalLoss: number; valLoss: number | null; curveSvg: string | null } | null;
+  evals: { label: string; result: EvalResult; outcomes: EpisodeOutcome[] }[];
+}
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+/** Frames side by side as one PNG (RGB). */
+export function stripPng(frames: CameraData[]): Uint8Array | null {
+  const imgs = frames.map(decodeImage);
+  if (imgs.length === 0) return null;
+  const h = Math.max(...imgs.map((i) => i.height));
+  const w = imgs.reduce((a, i) => a + i.width + 2, -2);
+  const data = new Uint8Array(w * h * 3).fill(255);
+  let x0 = 0;
+  for (const img of imgs) {
+    for (let y = 0; y < img.height; y++) data.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), (y * w + x0) * 3);
+    x0 += img.width + 2;
+  }
+  return encodePng({ width: w, height: h, data, channels: 3, depth: 8 });
+}
+
+/** A bar per eval with its 95% interval as a whisker, as SVG. */
+function successChart(evals: DemoReportInput['evals']): string {
+  const W = 520;
+  const rowH = 34;
+  const H = 30 + rowH * evals.length;
+  const x = (p: number) => 160 + p * (W - 180);
+  const rows = evals
+    .map((e, i) => {
+      const y = 20 + i * rowH;
+      const [lo, hi] = e.result.ci95;
+      return `<text x="150" y="${y + 16}" text-anchor="end" font-size="12">${esc(e.label)}</text>
+<rect x="${x(0)}" y="${y + 4}" width="${x(e.result.success_rate) - x(0)}" height="18" fill="${i === 0 ? '#1f77b4' : '#999'}"/>
+<line x1="${x(lo)}" x2="${x(hi)}" y1="${y + 13}" y2="${y + 13}" stroke="#000"/><line x1="${x(lo)}" x2="${x(lo)}" y1="${y + 8}" y2="${y + 18}" stroke="#000"/><line x1="${x(hi)}" x2="${x(hi)}" y1="${y + 8}" y2="${y + 18}" stroke="#000"/>
+<text x="${x(Math.max(hi, e.result.success_rate)) + 6}" y="${y + 17}" font-size="12">${pct(e.result.success_rate)} [${pct(lo)}, ${pct(hi)}]</text>`;
+    })
+    .join('\n');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif"><rect width="${W}" height="${H}" fill="white"/>
+<line x1="${x(0)}" x2="${x(0)}" y1="10" y2="${H - 6}" stroke="#333"/><line x1="${x(1)}" x2="${x(1)}" y1="10" y2="${H - 6}" stroke="#ddd"/>
+${rows}</svg>`;
+}
+
+export function writeDemoReport(dir: string, input: DemoReportInput): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const images: string[] = [];
+  for (const e of input.evals) {
+    for (const kind of ['success', 'failure'] as const) {
+      const o = e.outcomes.find((x) => x.success === (kind === 'success'));
+      const png = o ? stripPng(o.frames) : null;
+      if (!png) continue;
+      const name = `camera-${e.label.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${kind}-seed${o!.seed}.png`;
+      writeFileAtomic(path.join(dir, name), png);
+      images.push(`<figure><img src="${name}" style="image-rendering:pixelated;height:96px"><figcaption>${esc(e.label)}: a ${kind} (seed ${o!.seed}${o!.failure ? `, ${esc(o!.failure)}` : ''})</figcaption></figure>`);
+    }
+  }
+  const stageRows = input.stages.map((s) => `<tr><td>${esc(s.name)}</td><td>${esc(s.status)}</td><td>${s.seconds.toFixed(1)} s</td><td>${esc(s.detail)}</td></tr>`).join('');
+  const demoRows = input.demos.map((d) => `<tr><td>${esc(d.file)}</td><td>${d.seed}</td><td>${d.success === null ? '?' : d.success ? 'success' : 'failure'}</td><td>${d.duration_s.toFixed(1)} s</td></tr>`).join('');
+  const evalRows = input.evals
+    .map(
+      (e) =>
+        `<tr><td>${esc(e.label)}</td><td>${e.result.successes}/${e.result.episodes}</td><td>${pct(e.result.success_rate)}</td><td>[${pct(e.result.ci95[0])}, ${pct(e.result.ci95[1])}]</td><td>${e.result.mean_steps.toFixed(0)}</td><td>${esc(JSON.stringify(e.result.failures))}</td><td>${e.result.latency_ms.p50.toFixed(1)} / ${e.result.latency_ms.p99.toFixed(1)} ms</td></tr>`,
+    )
+    .join('');
+  const t = input.training;
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>senseact demo — ${esc(input.task)}</title>
+<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}figure{display:inline-block;margin:4px 12px 4px 0}</style></head><body>
+<h1>senseact demo: ${esc(input.task)}</h1>
+<h2 id="stages">stages</h2><table><tr><th>stage</th><th>status</th><th>time</th><th>detail</th></tr>${stageRows}</table>
+<h2 id="demos">demonstrations</h2><table><tr><th>log</th><th>seed</th><th>outcome</th><th>duration</th></tr>${demoRows}</table>
+<h2 id="training">training</h2>${t ? `<p>${t.steps} steps on ${esc(t.backend)} in ${t.seconds.toFixed(0)} s; final loss ${t.finalLoss.toFixed(4)}${t.valLoss !== null ? `, validation ${t.valLoss.toFixed(4)}` : ''} (L1, normalized actions).</p>${t.curveSvg ?? ''}` : '<p>not run</p>'}
+<h2 id="success">success on held-out seeds</h2>${input.evals.length ? successChart(input.evals) : ''}
+<table><tr><th>policy</th><th>successes</th><th>rate</th><th>95% Wilson</th><th>mean steps</th><th>failures</th><th>latency p50 / p99</th></tr>${evalRows}</table>
+<h2 id="camera">camera</h2>${images.join('') || '<p>no frames</p>'}
+<h2 id="deployment">deployment and fault injection</h2><p>${esc(input.stages.find((s) => s.name === 'deploy')?.detail ?? 'not run')}</p>
+</body></html>
+`;
+  const file = path.join(dir, 'report.html');
+  writeFileAtomic(file, html);
+  return file;
+}
