@@ -1,0 +1,51 @@
+// `senseact eval --json` end to end on real parts: demos recorded by the
+// simulator, a policy trained on them, episodes run through Streams and the
+// Synchronizer, the JSON validated against its schema, the HTML report written.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EvalResult, wilson } from '../../runtime/index.ts';
+import { meaningfulLines, senseact } from '../helpers/cli.ts';
+
+let dir: string;
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-eval-'));
+  // Without a camera the whole pipeline runs physics-only: fast enough for a test.
+  const rec = senseact(['sim', 'run', '--task', 'gentle-grasp', '--expert', '--episodes', '1', '--seed', '0', '--out', path.join(dir, 'demos'), '--no-camera']);
+  expect(rec.status, rec.stderr).toBe(0);
+  const tr = senseact(['train', '--data', path.join(dir, 'demos'), '--out', path.join(dir, 'p.safetensors'), '--steps', '3', '--backend', 'cpu', '--json'], {}, 120_000);
+  expect(tr.status, tr.stderr).toBe(0);
+}, 180_000);
+
+describe('senseact eval', () => {
+  it('--json prints one object that validates against its schema, skips training seeds, and writes a report', () => {
+    const run = senseact(['eval', '--policy', path.join(dir, 'p.safetensors'), '--task', 'gentle-grasp', '--episodes', '2', '--seed', '0', '--backend', 'cpu', '--json'], {}, 120_000);
+    expect(run.status, run.stderr).toBe(0);
+    const result = EvalResult.parse(JSON.parse(run.stdout));
+    expect(result.episodes).toBe(2);
+    // Seed 0 was a training demo: evaluation starts at 1.
+    expect(result.seeds).toEqual([1, 2]);
+    expect(result.ci95).toEqual(wilson(result.successes, 2));
+    expect(result.mean_steps).toBeGreaterThan(0);
+    expect(Object.values(result.failures).reduce((a, b) => a + b, 0)).toBe(2 - result.successes);
+    expect(result.latency_ms.p50).toBeGreaterThan(0);
+    const report = path.join(dir, 'p.eval-gentle-grasp.html');
+    expect(fs.readFileSync(report, 'utf8')).toMatch(/<h1>eval: gentle-grasp<\/h1>[\s\S]*95% Wilson interval/);
+  }, 180_000);
+
+  it('rejects an unknown modality in --mask with one line', () => {
+    const run = senseact(['eval', '--policy', path.join(dir, 'p.safetensors'), '--task', 'gentle-grasp', '--episodes', '1', '--mask', 'sonar']);
+    expect(run.status).toBe(2);
+    expect(meaningfulLines(run.stderr)).toEqual([expect.stringMatching(/^senseact: --mask takes a comma-separated list of: camera, tactile, smell, proprio/)]);
+  });
+
+  it('Wilson intervals match published values', () => {
+    const [lo, hi] = wilson(0, 20);
+    expect(lo).toBe(0);
+    expect(hi).toBeCloseTo(0.161, 3);
+    const [lo2, hi2] = wilson(17, 20);
+    expect(lo2).toBeCloseTo(0.640, 2);
+    expect(hi2).toBeCloseTo(0.948, 2);
+  });
+});
