@@ -59,6 +59,7 @@ export function buildProgram(): Command {
     .option('--seed <s>', 'seed', '0')
     .option('--no-camera', 'serve without the wrist camera')
     .option('--ros <version>', 'ROS version of outgoing header stamps (1: secs/nsecs, 2: sec/nanosec)', '2')
+    .option('--faults', 'test only: offer the /senseact/faults injection service (docs/runtime.md)')
     .action(async (opts: Record<string, unknown>) => (await import('./sim.ts')).simServeCommand(opts));
 
   sub(program, 'record')
@@ -66,7 +67,11 @@ export function buildProgram(): Command {
     .requiredOption('--robot <robot>', 'sim | ws://HOST:PORT')
     .requiredOption('--task <task>', 'task name')
     .requiredOption('--out <dir>', 'dataset directory')
-    .action(pending('record', 9));
+    .option('--seed <s>', 'seed of the first episode (episode i: seed + i; sim and robots with a reset service)', '0')
+    .option('--config <file>', 'teleop config: speeds, key and gamepad maps, stream rates (JSON or YAML)')
+    .option('--operator <name>', 'operator name for the episode metadata')
+    .option('--no-camera', 'without the wrist camera (sim: no WebGPU needed; ws: do not subscribe to it)')
+    .action(async (opts: Record<string, unknown>) => (await import('./record.ts')).recordCommand(opts));
 
   const dataset = sub(program, 'dataset').description('inspect and repair recorded datasets');
   sub(dataset, 'info')
@@ -90,6 +95,7 @@ export function buildProgram(): Command {
     .option('--lr <x>', 'peak learning rate')
     .option('--batch <n>', 'batch size')
     .option('--modalities <list>', 'comma-separated modalities the network sees (camera,tactile,smell,proprio)')
+    .option('--kind <kind>', 'multimodal (the network) | nearest (VINN-style baseline)', 'multimodal')
     .option('--fresh', 'ignore a saved training state and start over')
     .option('--json', 'print one JSON object on stdout')
     .action(async (opts: Record<string, unknown>) => (await import('./train.ts')).trainCommand(opts));
@@ -112,13 +118,18 @@ export function buildProgram(): Command {
     .requiredOption('--robot <url>', 'ws://HOST:PORT')
     .option('--http <host:port>', 'health and metrics address', '127.0.0.1:8080')
     .option('--config <file>', 'runtime config (JSON or YAML)')
-    .action(pending('serve', 8));
+    .action(async (opts: Record<string, unknown>) => (await import('./serve.ts')).serveCommand(opts));
 
   sub(program, 'ui')
     .description('the web app: live sensors, health, teleop')
     .requiredOption('--robot <url>', 'ws://HOST:PORT')
     .option('--http <host:port>', 'address', '127.0.0.1:8090')
-    .action(pending('ui', 9));
+    .option('--task <task>', 'task name for recorded episodes (default: what the robot reports, else teleop)')
+    .option('--out <dir>', 'dataset directory for episodes recorded from the page', 'recordings')
+    .option('--seed <s>', 'seed of the first episode (episode i: seed + i)', '0')
+    .option('--config <file>', 'teleop config: speeds, key and gamepad maps, stream rates (JSON or YAML)')
+    .option('--operator <name>', 'operator name for the episode metadata')
+    .action(async (opts: Record<string, unknown>) => (await import('./ui.ts')).uiCommand(opts));
 
   sub(program, 'tune')
     .description('pre-tune kernels for a model checkpoint')

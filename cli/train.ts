@@ -15,6 +15,7 @@ const TrainFlags = z.object({
   lr: numString('--lr', 1e-7, 1).optional(),
   batch: intString('--batch', 1, 4096).optional(),
   modalities: z.string().optional(),
+  kind: z.enum(['multimodal', 'nearest'], { message: '--kind must be multimodal or nearest' }).default('multimodal'),
   fresh: z.boolean().default(false),
   json: z.boolean().default(false),
 });
@@ -23,6 +24,7 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
   const flags = parseFlags(TrainFlags, raw);
   if (!fs.existsSync(flags.data) || !fs.statSync(flags.data).isDirectory()) throw new CliError(`--data: not a directory: ${flags.data}`);
   const config = {
+    kind: flags.kind,
     train: { seed: flags.seed, ...(flags.steps ? { steps: flags.steps } : {}), ...(flags.lr ? { lr: flags.lr } : {}), ...(flags.batch ? { batch_size: flags.batch } : {}) },
     ...(flags.modalities ? { modalities: flags.modalities.split(',').map((s) => s.trim()) } : {}),
   };
@@ -48,7 +50,10 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
     bar.stop();
   }
   if (flags.json) printJson(result);
-  else {
+  else if (flags.kind === 'nearest') {
+    log(`stored ${result.examples.train} frames for the nearest-neighbour baseline in ${result.seconds.toFixed(1)} s`);
+    log(`wrote ${result.checkpoint}, ${result.config}`);
+  } else {
     log(`trained ${result.steps} steps on ${result.backend} in ${result.seconds.toFixed(1)} s (${((result.seconds * 1000) / Math.max(1, result.steps - result.resumedFrom)).toFixed(0)} ms/step)`);
     log(`final loss ${result.finalLoss.toFixed(4)}${result.valLoss !== null ? `, validation ${result.valLoss.toFixed(4)}` : ''} (L1 on normalized actions)`);
     log(`wrote ${result.checkpoint}, ${result.config}, ${result.curve}`);
