@@ -60,7 +60,7 @@ describe('training a small CNN', () => {
     const backend = gpu!.backend;
     const model = new TinyCnn(backend, 5);
     const opt = new AdamW(model.parameters(), { lr: 1e-3, clipNorm: 1 });
-    const { x, y } = syntheticData(8, backend, 9);
+    const { x, y } = syntheticData(2, backend, 9);
     let at10 = { inUseBytes: -1, allocatedBytes: -1 };
     for (let s = 1; s <= 1000; s++) {
       trainStep(model, opt, x, y, 1e-3).dispose();
