@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../sensors/index.ts';
+import { readJsonFile, writeFileAtomic } from '../sensors/index.ts';
 import { PolicyConfig } from './config.ts';
 
 const MAX_HEADER = 16 * 1024 * 1024;
@@ -129,16 +129,5 @@ export function loadCheckpoint(file: string): { tensors: Record<string, NamedTen
   const { tensors } = decodeSafetensors(fs.readFileSync(file), file);
   const mp = metaPath(file);
   if (!fs.existsSync(mp)) throw new Error(`${file}: its config ${path.basename(mp)} is missing beside it`);
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(mp, 'utf8'));
-  } catch (err) {
-    throw new Error(`${mp}: not JSON (${(err as Error).message})`);
-  }
-  const r = CheckpointMeta.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new Error(`${mp}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  return { tensors, meta: r.data };
+  return { tensors, meta: readJsonFile(mp, CheckpointMeta, MAX_HEADER) };
 }

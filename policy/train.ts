@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AdamW, Tensor, createBackend, noGrad, tidy, type Backend } from '../kernels/index.ts';
 import { Dataset, seededRandom, writeFileAtomic, type Example, type Layout } from '../sensors/index.ts';
-import { decodeSafetensors, encodeSafetensors, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint.ts';
+import { decodeSafetensors, encodeSafetensors, metaPath, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint.ts';
 import { PolicyConfig } from './config.ts';
 import { allocFeatureBatch, encodeExample, featureDims, makeNormalizer, type FeatureBatch, type FeatureDims, type Normalizer } from './features.ts';
 import { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
@@ -239,18 +239,7 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
     const curveFile = options.out.replace(/\.safetensors$/, '') + '.loss.svg';
     writeFileAtomic(curveFile, lossCurveSvg(curve, valCurve, `training loss (L1, normalized) — ${path.basename(options.out)}`));
     fs.rmSync(statePath, { force: true });
-    return {
-      checkpoint: options.out,
-      config: options.out.replace(/\.safetensors$/, '') + '.json',
-      curve: curveFile,
-      steps: total,
-      seconds,
-      backend: backend.name,
-      finalLoss: lastLoss,
-      valLoss: lastVal,
-      examples: { train: train.length, val: val.length },
-      resumedFrom: start,
-    };
+    return result(options.out, curveFile, meta, { train: train.length, val: val.length }, start);
   } finally {
     opt.dispose();
     model.dispose();
@@ -279,16 +268,21 @@ async function saveNearest(options: TrainOptions, config: PolicyConfig, examples
     meta,
   );
   options.log?.(`nearest-neighbour baseline: ${N} frames stored, k = ${config.neighbours}`);
+  return result(options.out, '', meta, { train: N, val: 0 }, 0);
+}
+
+function result(out: string, curve: string, meta: CheckpointMeta, examples: TrainResult['examples'], resumedFrom: number): TrainResult {
+  const t = meta.training!;
   return {
-    checkpoint: options.out,
-    config: options.out.replace(/\.safetensors$/, '') + '.json',
-    curve: '',
-    steps: 0,
-    seconds: meta.training!.seconds,
-    backend: 'cpu',
-    finalLoss: 0,
-    valLoss: null,
-    examples: { train: N, val: 0 },
-    resumedFrom: 0,
+    checkpoint: out,
+    config: metaPath(out),
+    curve,
+    steps: t.steps,
+    seconds: t.seconds,
+    backend: t.backend,
+    finalLoss: t.final_loss,
+    valLoss: t.val_loss,
+    examples,
+    resumedFrom,
   };
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ManualClock, nsToS } from './clock.ts';
-import { writeFileAtomic } from './files.ts';
+import { readJsonFile, writeFileAtomic } from './files.ts';
 import { decodeImage, resizeRgb } from './image.ts';
 import { LogReader, scanLog, type LogChannel } from './log-reader.ts';
 import {
@@ -617,21 +617,7 @@ export class Dataset {
 
   /** Reads DIR/norm_stats.json, validated; errors name the file and field. */
   static loadStats(dir: string): NormStats {
-    const file = path.join(dir, STATS_FILE);
-    const size = fs.statSync(file).size;
-    if (size > 64 * 1024 * 1024) throw new Error(`${file}: ${size} bytes is too large for statistics`);
-    let json: unknown;
-    try {
-      json = JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new Error(`${file}: not JSON (${(err as Error).message})`);
-    }
-    const r = NormStats.safeParse(json);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      throw new Error(`${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    }
-    return r.data;
+    return readJsonFile(path.join(dir, STATS_FILE), NormStats);
   }
 
   /** Fixes the example shapes from the first episode that has each stream. */

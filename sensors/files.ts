@@ -39,6 +39,27 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fsyncDir(path.dirname(path.resolve(file)));
 }
 
+/**
+ * Reads a JSON file through a zod schema. Bounded before reading; every error
+ * names the file and, for schema errors, the field path.
+ */
+export function readJsonFile<T>(file: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, maxBytes = 64 * 1024 * 1024): T {
+  const size = fs.statSync(file).size;
+  if (size > maxBytes) throw new Error(`${file}: ${size} bytes exceeds the ${maxBytes}-byte limit for this file`);
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: not JSON (${(err as Error).message})`);
+  }
+  const r = schema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new Error(`${file}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+  }
+  return r.data;
+}
+
 export function writeAllSync(fd: number, bytes: Uint8Array): void {
   let off = 0;
   while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
