@@ -82,6 +82,7 @@ const SimServeFlags = z.object({
   seed: intString('--seed', 0, 0xffffffff),
   camera: z.boolean().default(true),
   ros: z.enum(['1', '2'], { message: '--ros must be 1 or 2' }).default('2'),
+  faults: z.boolean().default(false),
 });
 
 export async function simServeCommand(raw: Record<string, unknown>): Promise<void> {
@@ -101,7 +102,7 @@ export async function simServeCommand(raw: Record<string, unknown>): Promise<voi
   const env = new SimEnv({ task: flags.task, camera });
   let server;
   try {
-    server = await RosbridgeServer.start({ env, host: flags.rosbridge.host, port: flags.rosbridge.port, seed: flags.seed, rosVersion: Number(flags.ros) as 1 | 2, logger });
+    server = await RosbridgeServer.start({ env, host: flags.rosbridge.host, port: flags.rosbridge.port, seed: flags.seed, rosVersion: Number(flags.ros) as 1 | 2, logger, faults: flags.faults });
   } catch (err) {
     env.close();
     throw new CliError(`cannot listen on ${flags.rosbridge.host}:${flags.rosbridge.port}: ${(err as Error).message}`, 1);

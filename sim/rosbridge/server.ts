@@ -10,6 +10,7 @@ import type { SimEnv } from '../env.ts';
 import type { Sample } from '../samples.ts';
 import { Op } from './protocol.ts';
 import { Float32Msg, PUBLISHED, ResetArgs, SERVICES, TOPICS, TwistMsg, toRos, topicOf, type RosVersion } from './messages.ts';
+import { FAULT_SERVICE, FaultInjector } from './faults.ts';
 
 export interface Logger {
   info(obj: object, msg: string): void;
@@ -27,6 +28,8 @@ export interface RosbridgeServerOptions {
   /** Largest incoming message (or reassembled fragment set), bytes. */
   maxMessageBytes?: number;
   logger?: Logger;
+  /** Test-only fault injection service (sim serve --faults; see faults.ts). */
+  faults?: boolean;
 }
 
 interface Subscription {
@@ -60,12 +63,14 @@ export class RosbridgeServer {
   private readonly maxBytes: number;
   private nextClient = 0;
   private nextFragment = 0;
+  private readonly faults: FaultInjector | null;
 
   private constructor(private readonly opts: RosbridgeServerOptions) {
     this.live = new LiveSim(opts.env);
     this.version = opts.rosVersion ?? 2;
     this.maxBytes = opts.maxMessageBytes ?? 16 * 1024 * 1024;
     this.log = opts.logger ?? { info: () => {}, warn: () => {} };
+    this.faults = opts.faults ? new FaultInjector() : null;
   }
 
   static async start(opts: RosbridgeServerOptions): Promise<RosbridgeServer> {
@@ -233,12 +238,14 @@ export class RosbridgeServer {
       if (!r.success) return this.log.warn({ client: client.n, topic, path: r.error.issues[0]?.path, reason: r.error.issues[0]?.message }, 'bad twist; ignored');
       const { linear, angular } = r.data.twist;
       this.live.setTwist([linear.x, linear.y, linear.z], [angular.x, angular.y, angular.z]);
+      this.faults?.noteCommand(topic, r.data, client.n);
       return;
     }
     if (topic === TOPICS.gripper) {
       const r = Float32Msg.safeParse(msg);
       if (!r.success) return this.log.warn({ client: client.n, topic, reason: r.error.issues[0]?.message }, 'bad gripper command; ignored');
       this.live.setGripper(Math.min(1, Math.max(0, r.data.data)));
+      this.faults?.noteCommand(topic, r.data, client.n);
       return;
     }
     if (PUBLISHED[topic]) return this.log.warn({ client: client.n, topic }, 'clients may not publish on a simulator sensor topic; ignored');
@@ -257,6 +264,11 @@ export class RosbridgeServer {
         }
         await this.live.reset(r.data.seed);
         return respond(true, { success: true, message: `reset ${this.live.env.taskName} with seed ${r.data.seed}` });
+      }
+      if (this.faults && service === FAULT_SERVICE) {
+        const r = this.faults.call(args);
+        this.log.warn({ client: client.n, args }, 'fault injection');
+        return respond(r.ok, r.ok ? { success: true, message: r.message } : r.message);
       }
       if (service === SERVICES.status) {
         const env = this.live.env;
@@ -282,12 +294,14 @@ export class RosbridgeServer {
     let wanted = false;
     for (const c of this.clients) if (c.subs.has(topic)) wanted = true;
     if (!wanted) return; // no one listens: skip encoding (the camera's PNG is the costly one)
-    const msg = toRos(sample, this.live.epochAtStartNs, this.version);
-    if (msg) this.fanOut(topic, { op: 'publish', topic, msg });
+    let msg: Record<string, unknown> | string | null = toRos(sample, this.live.epochAtStartNs, this.version);
+    if (msg && this.faults) msg = this.faults.apply(topic, msg);
+    if (typeof msg === 'string') this.fanOut(topic, {}, msg);
+    else if (msg) this.fanOut(topic, { op: 'publish', topic, msg });
   }
 
-  private fanOut(topic: string, message: object): void {
-    let text: string | null = null;
+  private fanOut(topic: string, message: object, raw: string | null = null): void {
+    let text: string | null = raw;
     for (const c of this.clients) {
       const subs = c.subs.get(topic);
       if (!subs) continue;
