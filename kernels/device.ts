@@ -71,6 +71,21 @@ function summarize(adapter: GPUAdapter): AdapterSummary {
   };
 }
 
+/**
+ * One Dawn instance per process, shared through a well-known global symbol
+ * (the simulator's renderer uses the same one). Instances are never dropped:
+ * a released instance finalized later by the GC, while another is in use,
+ * aborted the process ("std::system_error: Invalid argument") after a
+ * train → eval sequence and in a vitest worker that then forked. Destroying
+ * the devices is enough for Node to exit.
+ */
+export const DAWN_INSTANCE = Symbol.for('senseact.dawn');
+
+function dawnInstance(create: (flags: string[]) => GPU): GPU {
+  const g = globalThis as unknown as Record<symbol, GPU | undefined>;
+  return (g[DAWN_INSTANCE] ??= create([]));
+}
+
 async function getGpu(): Promise<{ gpu: GPU | null; why: string }> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (typeof window !== 'undefined') {
@@ -82,7 +97,7 @@ async function getGpu(): Promise<{ gpu: GPU | null; why: string }> {
     const { create, globals } = await import('webgpu');
     // The GPU* constants (GPUBufferUsage, ...) must be global for kernel code.
     Object.assign(globalThis, globals);
-    return { gpu: create([]), why: '' };
+    return { gpu: dawnInstance(create), why: '' };
   } catch (err) {
     return { gpu: null, why: `the 'webgpu' package failed to load (${(err as Error).message})` };
   }
@@ -132,8 +147,6 @@ export async function acquireBackend(options: AcquireOptions = {}): Promise<Back
       if (released) return;
       released = true;
       device.destroy();
-      // Dropping the Dawn instance lets Node's event loop drain and exit.
-      gpu = null;
       adapter = null;
     },
   };

@@ -8,7 +8,10 @@ export async function installNodeWebGpu(): Promise<GPU> {
   if (process.env.XDG_RUNTIME_DIR === undefined) process.env.XDG_RUNTIME_DIR = '/tmp';
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
-  gpu = create([]) as GPU;
+  // The process-wide Dawn instance, shared with kernels/ (see DAWN_INSTANCE in
+  // kernels/device.ts): a second instance finalized by the GC can abort Node.
+  const shared = globalThis as unknown as Record<symbol, GPU | undefined>;
+  gpu = shared[Symbol.for('senseact.dawn')] ??= create([]) as GPU;
   const g = globalThis as Record<string, unknown>;
   g.self ??= globalThis;
   g.requestAnimationFrame ??= (cb: (t: number) => void) => setTimeout(() => cb(performance.now()), 16) as unknown as number;
