@@ -23,6 +23,10 @@ export function lossCurveSvg(train: CurvePoint[], val: CurvePoint[], title = 'tr
     if (Math.log10(v) < lo - 1e-9 || Math.log10(v) > hi + 1e-9) continue;
     ticks.push(`<line x1="${pad.l}" x2="${W - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">1e${e}</text>`);
   }
+  if (ticks.length < 2) {
+    // Less than a decade of range: label the ends instead.
+    for (const v of [10 ** lo, 10 ** hi]) ticks.push(`<line x1="${pad.l}" x2="${W - pad.r}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${pad.l - 6}" y="${y(v) + 4}" text-anchor="end" font-size="11">${v.toPrecision(2)}</text>`);
+  }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">
 <rect width="${W}" height="${H}" fill="white"/>
 <text x="${W / 2}" y="18" text-anchor="middle" font-size="14">${title}</text>

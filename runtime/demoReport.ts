@@ -42,15 +42,15 @@ export function stripPng(frames: CameraData[]): Uint8Array | null {
 
 /** A bar per eval with its 95% interval as a whisker, as SVG. */
 function successChart(evals: DemoReportInput['evals']): string {
-  const W = 520;
+  const W = 760;
   const rowH = 34;
   const H = 30 + rowH * evals.length;
-  const x = (p: number) => 160 + p * (W - 180);
+  const x = (p: number) => 330 + p * (W - 350);
   const rows = evals
     .map((e, i) => {
       const y = 20 + i * rowH;
       const [lo, hi] = e.result.ci95;
-      return `<text x="150" y="${y + 16}" text-anchor="end" font-size="12">${esc(e.label)}</text>
+      return `<text x="320" y="${y + 16}" text-anchor="end" font-size="12">${esc(e.label)}</text>
 <rect x="${x(0)}" y="${y + 4}" width="${x(e.result.success_rate) - x(0)}" height="18" fill="${i === 0 ? '#1f77b4' : '#999'}"/>
 <line x1="${x(lo)}" x2="${x(hi)}" y1="${y + 13}" y2="${y + 13}" stroke="#000"/><line x1="${x(lo)}" x2="${x(lo)}" y1="${y + 8}" y2="${y + 18}" stroke="#000"/><line x1="${x(hi)}" x2="${x(hi)}" y1="${y + 8}" y2="${y + 18}" stroke="#000"/>
 <text x="${x(Math.max(hi, e.result.success_rate)) + 6}" y="${y + 17}" font-size="12">${pct(e.result.success_rate)} [${pct(lo)}, ${pct(hi)}]</text>`;
