@@ -93,7 +93,11 @@ export class LiveSim {
         // If the sim falls behind the wall clock (a slow frame, a busy machine), skip ahead
         // rather than bursting a backlog of stale samples at the client.
         const lag = this.nowNs() - this.env.timeNs;
-        if (lag > 250e6) this.simStartNs -= lag;
+        // Header stamps stay on the wall clock: the skipped span is a gap in the stamps, as a stalled sensor shows.
+        if (lag > 250e6) {
+          this.simStartNs -= lag;
+          this.epochAtStartNs += lag;
+        }
       }
       this.queue.sort((a, b) => a.t_capture_ns - b.t_capture_ns);
       let n = 0;

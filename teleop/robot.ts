@@ -1,8 +1,7 @@
 // What the recording session needs from a robot: samples in, commands out,
 // a reset between episodes, and its connection state. Two adapters: the
-// simulator in-process (sim-robot.ts) and a rosbridge robot over roslib
-// (ros-robot.ts). Once runtime/ has its Robot adapters (#8), these become thin
-// wrappers over them.
+// simulator in-process (sim-robot.ts, LiveSim in real time) and any of
+// runtime/'s Robot adapters (runtime-robot.ts; for ws:// its RosbridgeRobot).
 import type { TeleopAction } from './mixer.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';

@@ -1,0 +1,67 @@
+// `senseact record --robot sim|ws://HOST:PORT --task T --out DIR`: teleoperate
+// from the terminal and record episodes (teleop/). Keys, speeds and health
+// thresholds come from --config (JSON or YAML, teleop/config.ts).
+import path from 'node:path';
+import { z } from 'zod';
+import { TASK_NAMES, type TaskName } from '../sim/index.ts';
+import { CliError } from './errors.ts';
+import { intString, parseFlags } from './flags.ts';
+
+const RecordFlags = z
+  .object({
+    robot: z.string().regex(/^(sim|wss?:\/\/[^\s/]+(:\d{1,5})?\/?)$/, '--robot must be sim or ws://HOST:PORT'),
+    task: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '--task must be a task name (letters, digits, . _ -)'),
+    out: z.string().min(1, '--out must name a directory'),
+    seed: intString('--seed', 0, 0xffffffff).default(0),
+    config: z.string().optional(),
+    camera: z.boolean().default(true),
+    operator: z.string().max(200).optional(),
+  })
+  .refine((f) => f.robot !== 'sim' || (TASK_NAMES as readonly string[]).includes(f.task), { message: `--task must be one of: ${TASK_NAMES.join(', ')} (with --robot sim)`, path: ['task'] });
+
+export async function recordCommand(raw: Record<string, unknown>): Promise<void> {
+  const flags = parseFlags(RecordFlags, { ...raw, seed: raw.seed ?? '0' });
+  if (!process.stdin.isTTY) throw new CliError('record needs an interactive terminal (stdin is not a TTY); to record from a browser use `senseact ui`', 2);
+  const { loadTeleopConfig, ConfigError, RecordingSession, TerminalTeleop, SimTeleopRobot } = await import('../teleop/index.ts');
+  let config;
+  try {
+    config = loadTeleopConfig(flags.config);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, 2);
+    throw err;
+  }
+  if (flags.operator) config.operator = flags.operator;
+  const outDir = path.resolve(flags.out);
+
+  let robot;
+  if (flags.robot === 'sim') {
+    let camera = null;
+    if (flags.camera) {
+      const { createNodeCamera } = await import('../sim/camera-node.ts');
+      try {
+        camera = await createNodeCamera();
+      } catch (err) {
+        throw new CliError(`the wrist camera needs WebGPU (${(err as Error).message}); run \`senseact doctor\`, or pass --no-camera`, 1);
+      }
+    }
+    robot = new SimTeleopRobot({ task: flags.task as TaskName, seed: flags.seed, camera });
+  } else {
+    const { rosbridgeTeleopRobot } = await import('./ui.ts');
+    robot = await rosbridgeTeleopRobot(flags.robot, { camera: flags.camera, serviceTimeoutS: config.service_timeout_s });
+  }
+  process.stderr.write(`record: ${flags.task} on ${robot.name} → ${outDir}\n`);
+  await robot.start();
+  if (robot.connection().state !== 'connected') process.stderr.write(`record: ${robot.connection().detail} (episodes can start once connected)\n`);
+  const session = await RecordingSession.open({ robot, outDir, task: flags.task, config, seed: flags.seed });
+  const term = new TerminalTeleop(session, { input: process.stdin, output: process.stderr, config });
+  try {
+    await term.run();
+  } finally {
+    await robot.close();
+  }
+  const st = session.status();
+  const ok = st.saved.filter((e) => e.success).length;
+  process.stderr.write(
+    `record: saved ${st.saved.length} episode(s) (${ok} success, ${st.saved.length - ok} failure), discarded ${st.discarded}; ${outDir} holds ${st.episodes_in_dataset} episode(s)\n`,
+  );
+}
