@@ -297,7 +297,7 @@ export function loadConfig(file: string): RuntimeConfig {
       throw new ConfigError(file, '', `not valid JSON: ${(err as Error).message}`);
     }
   } else {
-    const doc = parseDocument(text, { prettyErrors: false });
+    const doc = parseDocument(text);
     if (doc.errors.length) {
       const e = doc.errors[0];
       const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';

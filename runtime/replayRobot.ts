@@ -30,6 +30,11 @@ export class ScaledClock implements Clock {
 
 export interface ReplayOptions {
   file: string;
+  /**
+   * Added to every recorded time. Default: 1 s when the log starts before 1 s
+   * (simulator logs start at time zero, which sensors/ rejects as an unset clock), else 0.
+   */
+  shiftNs?: number;
   /** 1 = real time; 10 = ten times faster. */
   speed?: number;
   /** Streams to deliver (default: every stream except actions). */
@@ -63,6 +68,7 @@ export class ReplayRobot implements Robot {
   /** Resolves when every message has been delivered. */
   readonly ended = new Promise<void>((r) => (this.resolveEnded = r));
   private gripper = 0;
+  private shift = 0;
 
   constructor(private readonly opts: ReplayOptions) {
     const speed = opts.speed ?? 1;
@@ -89,6 +95,8 @@ export class ReplayRobot implements Robot {
     this.iter = this.reader.samples({ streams: [...wanted] })[Symbol.asyncIterator]();
     const first = await this.iter.next();
     this.next = first.done ? null : first.value;
+    this.shift = this.opts.shiftNs ?? (this.next && Math.min(this.next.t_capture_ns, this.next.t_receive_ns) < 1e9 ? 1e9 : 0);
+    if (this.next) this.next = this.shifted(this.next);
     this.clock.restart(this.next ? this.next.t_receive_ns : 0);
     this._state = 'connected';
     this.events.emit('connection', 'connected');
@@ -107,12 +115,17 @@ export class ReplayRobot implements Robot {
         if (s.stream.startsWith('action')) this.logged.push(s);
         else this.events.emit('sample', s);
         const r = await this.iter.next();
-        this.next = r.done ? null : r.value;
+        this.next = r.done ? null : this.shifted(r.value);
       }
       if (!this.next) await this.finish();
     } finally {
       this.pumping = false;
     }
+  }
+
+  private shifted(s: Sample): Sample {
+    if (!this.shift) return s;
+    return { ...s, t_capture_ns: s.t_capture_ns + this.shift, t_receive_ns: s.t_receive_ns + this.shift } as Sample;
   }
 
   private async finish(): Promise<void> {
