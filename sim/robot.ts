@@ -245,6 +245,25 @@ export class Robot {
     set(this.palm, q.baseX + cy * r, q.baseY + sy * r, q.lift + ROBOT.palmAboveTool, q.baseYaw + q.wristYaw);
   }
 
+  /**
+   * Puts the robot at joint state `q` at once, without stepping physics: for viewers that
+   * mirror a remote robot from its joint states (the web app). `fingerOpening` is per finger
+   * (pad face to the centre line, m), as proprio reports it.
+   */
+  teleport(q: Partial<JointState>, fingerOpening?: [number, number]): void {
+    Object.assign(this.q, q);
+    this.placeVisuals(false);
+    if (!fingerOpening) return;
+    const t = this.toolPoint({ x: 0, y: 0, z: 0 });
+    const h = this.handYaw();
+    const rot = { x: 0, y: 0, z: Math.sin(h / 2), w: Math.cos(h / 2) };
+    for (const i of [0, 1] as const) {
+      const s = (i === 0 ? 1 : -1) * (ROBOT.fingerHalf.y + Math.max(0, fingerOpening[i]));
+      this.fingers[i].setTranslation({ x: t.x - Math.sin(h) * s, y: t.y + Math.cos(h) * s, z: t.z }, true);
+      this.fingers[i].setRotation(rot, true);
+    }
+  }
+
   /** Per-finger opening (pad face to the centre line), measured from the bodies. */
   fingerOpening(i: 0 | 1): number {
     const p = this.fingers[i].translation();
