@@ -132,9 +132,11 @@ export function buildProgram(): Command {
     .action(async (opts: Record<string, unknown>) => (await import('./ui.ts')).uiCommand(opts));
 
   sub(program, 'tune')
-    .description('pre-tune kernels for a model checkpoint')
-    .option('--policy <file>', 'checkpoint')
-    .action(pending('tune', 7));
+    .description('pre-tune WebGPU kernels for the shapes of a policy (default network, or a checkpoint) and print the choices')
+    .option('--policy <file>', 'checkpoint (.safetensors); default: the default policy network')
+    .option('--cache <file>', 'tuning cache (default: $SENSEACT_TUNE_CACHE or ~/.cache/senseact/kernels.json)')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (opts: { policy?: string; cache?: string; json?: boolean }) => (await import('./tune.ts')).tuneCommand(opts));
 
   sub(program, 'bench')
     .description('benchmarks against a named peer, side by side')

@@ -1,11 +1,12 @@
 // Storage buffers recycled by size class, so a training loop that makes the
 // same tensors every step stops creating buffers after its first step.
 
-// Four classes per power of two: at most 19% slack per buffer.
+// Four classes per power of two: at most 19% slack per buffer. Sizes are
+// multiples of 16 bytes so a buffer can be read as array<vec4<f32>> to its end.
 export function sizeClass(bytes: number): number {
   const b = Math.max(bytes, 16);
   const p = 2 ** Math.floor(Math.log2(b));
-  const step = Math.max(p / 4, 4);
+  const step = Math.max(p / 4, 16);
   return Math.ceil(b / step) * step;
 }
 

@@ -6,7 +6,11 @@ import type { MapOp } from '../ops.ts';
 import { contiguousStrides, numel, MAX_RANK } from '../shape.ts';
 import { BufferPool } from './BufferPool.ts';
 import { mapKernel, MAP_UNIFORM_BYTES, viewKind } from './wgsl/map.ts';
-import { matmulKernel, matmulSmallKernel, splitKReduceKernel, MATMUL_UNIFORM_BYTES } from './wgsl/matmul.ts';
+import { matmulSmallKernel, splitKReduceKernel } from './wgsl/matmul.ts';
+import { MATMUL_UNIFORM_BYTES, matmulTiledKernel, tiledKey, tileM, tileN, type TiledSpec } from './wgsl/matmulTiled.ts';
+import { Autotuner, type TuneJob, type TuneOptions, type TuneReport } from './Autotuner.ts';
+import { choiceFits, defaultMatmulChoice, matmulCandidates, parseChoiceId, variantCatalog, type DeviceLimits, type MatmulChoice, type MatmulProblem, type MatmulVariant } from './variants.ts';
+import { CpuBackend } from '../cpu/CpuBackend.ts';
 import { reduceKernel, reduceShapeFor, REDUCE_UNIFORM_BYTES } from './wgsl/reduce.ts';
 import { adamwKernel, col2imKernel, fillKernel, gatherKernel, im2colKernel, randomKernel, scatterAddKernel } from './wgsl/misc.ts';
 
@@ -20,6 +24,12 @@ export class GpuStorage implements Storage {
 
 const buf = (s: Storage): GPUBuffer => (s as GpuStorage).buffer;
 
+interface ViewGeometry {
+  shape: number[];
+  strides: number[];
+  offset: number;
+}
+
 const SLOT = 256; // minUniformBufferOffsetAlignment is ≤ 256 everywhere
 const ARENA_SLOTS = 4096;
 const WG = 256;
@@ -32,6 +42,8 @@ export interface WebGpuBackendOptions {
   onCompile?: (key: string) => void;
   /** Time every dispatch with timestamp queries (one pass per dispatch); see takeProfile(). */
   profile?: boolean;
+  /** Kernel autotuning: mode (default from SENSEACT_TUNE, else 'cached'), cache store, timer. */
+  tune?: TuneOptions;
 }
 
 export interface KernelProfile {
@@ -42,15 +54,50 @@ export interface KernelProfile {
 
 const PROFILE_CAPACITY = 2048; // timestamp pairs; query sets hold at most 4096
 
-/**
- * How many ways to split K. One 64×64 tile walking a long K runs serially on
- * one core of a CPU driver (and leaves a real GPU idle); splitting K until
- * there are ~32 workgroups restores parallelism at the cost of one small
- * reduction pass. Weight gradients (K = batch·pixels) are the typical case.
- */
-export function splitKFor(tiles: number, K: number): number {
-  if (tiles >= 32 || K < 512) return 1;
-  return Math.max(1, Math.min(Math.ceil(32 / tiles), Math.floor(K / 256), 64));
+export { splitKFor } from './variants.ts';
+
+/** Smallest power of two ≥ n (1 for n ≤ 1). */
+const pow2 = (n: number) => (n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n)));
+/** Batch counts above this share one tuning key. */
+const BATCH_CAP = 64;
+
+/** Layouts and vec4 legality of a strided [B,M,K] @ [B,K,N]. */
+export function matmulProblem(a: View, b: View): MatmulProblem {
+  const [B, M, K] = a.shape;
+  const N = b.shape[2];
+  const [sab, sam, sak] = a.strides;
+  const [sbb, sbk, sbn] = b.strides;
+  const aLayout = sam === 1 && sak !== 1 && M > 1 ? 't' : 'n';
+  const bLayout = sbk === 1 && sbn !== 1 && N > 1 ? 't' : 'n';
+  const m4 = (...xs: number[]) => xs.every((x) => x % 4 === 0);
+  const vecA = aLayout === 'n' ? sak === 1 && m4(K, sam, sab, a.offset) : sam === 1 && m4(M, sak, sab, a.offset);
+  const vecB = bLayout === 'n' ? sbn === 1 && m4(N, sbk, sbb, b.offset) : sbk === 1 && m4(K, sbn, sbb, b.offset);
+  return { B, M, N, K, aLayout, bLayout, vecA, vecB, aSource: 'strided' };
+}
+
+/** The tuning key: op, dtype, layouts (+ vec4 legality), dims rounded up to powers of two, batch capped. */
+export function matmulKey(p: MatmulProblem): string {
+  const lay = `${p.aLayout}${p.vecA ? '4' : ''}${p.bLayout}${p.vecB ? '4' : ''}`;
+  return `matmul:f32:${lay}:b${Math.min(pow2(p.B), BATCH_CAP)}:m${pow2(p.M)}:n${pow2(p.N)}:k${pow2(p.K)}`;
+}
+
+/** Element count a strided view spans in its storage (offset included). */
+function spanOf(v: { shape: readonly number[]; strides: readonly number[]; offset: number }): number {
+  return v.offset + v.shape.reduce((n, d, i) => n + (d - 1) * v.strides[i], 0) + 1;
+}
+
+/** Seeded test data in [-1, 1) for tuning runs (mulberry32). */
+function tuneData(n: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
 }
 
 export class WebGpuBackend implements Backend {
@@ -72,6 +119,13 @@ export class WebGpuBackend implements Backend {
   private profileReads: Promise<void>[] = [];
   private readonly profileTotals = new Map<string, KernelProfile>();
   private error: string | null = null;
+  /** Chooses matmul/conv kernels per shape; see Autotuner. */
+  readonly tuner: Autotuner;
+  private readonly limits: DeviceLimits;
+  private readonly catalog: MatmulVariant[];
+  private forced: MatmulChoice | null = null;
+  private timing = false;
+  private tuneQuerySet: GPUQuerySet | null = null;
 
   constructor(
     readonly device: GPUDevice,
@@ -89,6 +143,61 @@ export class WebGpuBackend implements Backend {
     device.addEventListener('uncapturederror', (event) => {
       this.error ??= (event as GPUUncapturedErrorEvent).error.message;
     });
+    const l = device.limits;
+    this.limits = {
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+    };
+    const tune = options.tune ?? {};
+    this.catalog = [...variantCatalog(this.limits, 'matmul'), ...(tune.extraMatmulVariants ?? [])];
+    const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    const adapter = { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '' };
+    this.tuner = new Autotuner(adapter, { matmul: this.catalog, conv: [] }, { matmul: this.catalogSource(this.catalog), conv: '' }, tune);
+  }
+
+  /** The WGSL of every candidate in a canonical configuration: what the cache's checksum covers. */
+  private catalogSource(catalog: readonly MatmulVariant[]): string {
+    const parts = [matmulSmallKernel(), splitKReduceKernel()];
+    for (const v of catalog) {
+      if (v.kind === 'tiled') {
+        const spec: TiledSpec = { ...v.config, aLayout: 'n', bLayout: 'n', vecA: v.vec4, vecB: v.vec4, aSource: 'strided' };
+        parts.push(`${v.id}\n${v.source ? v.source() : matmulTiledKernel(spec)}`);
+      } else parts.push(v.id);
+    }
+    return parts.join('\n');
+  }
+
+  /**
+   * Forces one matmul kernel for every later call (tests of each variant), by
+   * id as in the tuning cache ('d64', 'small', '32x32r4x4k16L', '…/s4'); null
+   * returns to tuned/default selection. Falls back to the default where the
+   * forced one cannot run a shape.
+   */
+  forceMatmul(id: string | null): void {
+    if (id === null) {
+      this.forced = null;
+      return;
+    }
+    const choice = parseChoiceId(id, this.catalog);
+    if (!choice) throw new Error(`unknown matmul variant '${id}' (known: ${this.catalog.map((v) => v.id).join(', ')})`);
+    this.forced = choice;
+  }
+
+  /** Variant ids of the matmul candidate set on this device. */
+  matmulVariants(): string[] {
+    return this.catalog.map((v) => v.id);
+  }
+
+  /** The kernel a matmul of these views runs now (forced, tuned, or the default). */
+  matmulChoiceFor(a: View, b: View): { key: string; choice: string; tuned: boolean } {
+    const p = matmulProblem(a, b);
+    const key = matmulKey(p);
+    const c = this.chooseMatmul(p, key, a, b);
+    const tuned = !this.forced && this.tuner.lookup('matmul', key) !== null;
+    return { key, choice: c.splits > 1 ? `${c.variant.id}/s${c.splits}` : c.variant.id, tuned };
   }
 
   // ── memory ──────────────────────────────────────────────────────────────
@@ -115,6 +224,11 @@ export class WebGpuBackend implements Backend {
     this.staging.push(staging);
   }
   async read(view: View): Promise<Float32Array> {
+    if (this.tuner.hasPending) await this.tune();
+    return this.readRaw(view);
+  }
+
+  private async readRaw(view: View): Promise<Float32Array> {
     this.checkLive();
     const n = numel(view.shape);
     if (n === 0) return new Float32Array(0);
@@ -201,24 +315,174 @@ export class WebGpuBackend implements Backend {
       this.release(zero);
       return;
     }
-    if ((M < 16 || N < 16) && K <= 256) {
+    const p = matmulProblem(a, b);
+    const key = matmulKey(p);
+    const choice = this.chooseMatmul(p, key, a, b);
+    this.runMatmul(choice, p, out, a, b, act, bias);
+  }
+
+  private chooseMatmul(p: MatmulProblem, key: string, a: View, b: View): MatmulChoice {
+    if (this.forced && choiceFits(this.forced, p, this.limits)) return this.forced;
+    const tuned = this.tuner.lookup('matmul', key);
+    if (tuned && choiceFits(tuned, p, this.limits)) return tuned;
+    if (!tuned && this.tuner.mode === 'tune' && !this.timing) {
+      const geo = (v: View) => ({ shape: [...v.shape], strides: [...v.strides], offset: v.offset });
+      const ga = geo(a);
+      const gb = geo(b);
+      this.tuner.want(key, () => this.matmulJob(key, p, ga, gb));
+    }
+    return defaultMatmulChoice(p);
+  }
+
+  /** Records one matmul with a given kernel choice (tiled with optional split-K, or the one-thread-per-output kernel). */
+  private runMatmul(choice: MatmulChoice, p: MatmulProblem, out: Storage, a: View, b: View, act: number, bias: View | null): void {
+    const { B, M, N, K } = p;
+    const v = choice.variant;
+    if (v.kind === 'small') {
       const u = new Uint32Array(MATMUL_UNIFORM_BYTES / 4);
       u.set([M, N, K, act, a.offset, a.strides[0], a.strides[1], a.strides[2], b.offset, b.strides[0], b.strides[1], b.strides[2], bias ? 1 : 0, bias?.offset ?? 0, 0, 0, 0, 1, B]);
       const groups = this.grid(Math.ceil((B * M * N) / 64));
-      this.dispatchGroups('matmul:small', matmulSmallKernel, u.buffer, [buf(a.storage), buf(b.storage), bias ? buf(bias.storage) : this.dummy, buf(out)], groups, `matmul:small ${B}×${M}×${N}×${K}`);
+      const key = v.source ? `custom:${v.id}` : 'matmul:small';
+      this.dispatchGroups(key, v.source ?? matmulSmallKernel, u.buffer, [buf(a.storage), buf(b.storage), bias ? buf(bias.storage) : this.dummy, buf(out)], groups, `matmul:small ${B}×${M}×${N}×${K}`);
       return;
     }
-    const splits = splitKFor(B * Math.ceil(M / 64) * Math.ceil(N / 64), K);
-    const kPerSplit = Math.ceil(K / splits / 16) * 16;
+    if (v.kind !== 'tiled') throw new Error(`matmul: variant '${v.id}' is not a matmul kernel`);
+    const spec: TiledSpec = {
+      ...v.config,
+      aLayout: v.layoutAware ? p.aLayout : 'n',
+      bLayout: v.layoutAware ? p.bLayout : 'n',
+      vecA: v.vec4 && v.layoutAware && p.vecA,
+      vecB: v.vec4 && v.layoutAware && p.vecB,
+      aSource: 'strided',
+    };
+    const splits = choice.splits;
+    const kPerSplit = Math.ceil(K / splits / spec.tk) * spec.tk;
     const target = splits > 1 ? this.alloc(splits * B * M * N) : out;
     const fused = splits === 1;
     const u = new Uint32Array(MATMUL_UNIFORM_BYTES / 4);
     u.set([M, N, K, fused ? act : 0, a.offset, a.strides[0], a.strides[1], a.strides[2], b.offset, b.strides[0], b.strides[1], b.strides[2], fused && bias ? 1 : 0, bias?.offset ?? 0, 0, 0, kPerSplit, splits, B]);
-    this.dispatchGroups('matmul', matmulKernel, u.buffer, [buf(a.storage), buf(b.storage), bias ? buf(bias.storage) : this.dummy, buf(target)], [Math.ceil(N / 64), Math.ceil(M / 64), B * splits], `matmul ${B}×${M}×${N}×${K} split ${splits}`);
+    const key = v.source ? `custom:${v.id}` : tiledKey(spec);
+    const groups: [number, number, number] = [Math.ceil(N / tileN(spec)), Math.ceil(M / tileM(spec)), B * splits];
+    this.dispatchGroups(key, v.source ?? (() => matmulTiledKernel(spec)), u.buffer, [buf(a.storage), buf(b.storage), bias ? buf(bias.storage) : this.dummy, buf(target)], groups, `${key} ${B}×${M}×${N}×${K} split ${splits}`);
     if (!fused) {
       this.splitKReduce(out, target, splits, B * M * N, M, N, act, bias);
       this.release(target);
     }
+  }
+
+  /** A tuning job for one matmul shape: its own operands (same strides and offsets), the CPU reference, runs and timings. */
+  private matmulJob(key: string, p: MatmulProblem, ga: ViewGeometry, gb: ViewGeometry): TuneJob {
+    const dataA = tuneData(spanOf(ga), 1);
+    const dataB = tuneData(spanOf(gb), 2);
+    const A = this.alloc(dataA.length);
+    const Bs = this.alloc(dataB.length);
+    this.write(A, dataA);
+    this.write(Bs, dataB);
+    const out = this.alloc(p.B * p.M * p.N);
+    const va: View = { storage: A, ...ga };
+    const vb: View = { storage: Bs, ...gb };
+    const shape = `${p.B}×${p.M}×${p.N}×${p.K} A[${ga.strides}] B[${gb.strides}]`;
+    return {
+      op: 'matmul',
+      key,
+      shape,
+      candidates: matmulCandidates(p, this.catalog, this.limits),
+      fallback: defaultMatmulChoice(p),
+      timer: this.timerKind(),
+      reference: () => {
+        const cpu = new CpuBackend();
+        const ca = cpu.alloc(dataA.length);
+        const cb = cpu.alloc(dataB.length);
+        cpu.write(ca, dataA);
+        cpu.write(cb, dataB);
+        const co = cpu.alloc(p.B * p.M * p.N);
+        cpu.matmul(co, { storage: ca, ...ga }, { storage: cb, ...gb });
+        return (co as unknown as { data: Float32Array }).data;
+      },
+      run: (choice) => this.checked(async () => {
+        this.fillBits(out, 0x7fc00000); // NaN: an element the kernel skips cannot pass
+        this.runMatmul(choice, p, out, va, vb, 0, null);
+        return this.readRaw({ storage: out, shape: [p.B * p.M * p.N], strides: [1], offset: 0 });
+      }),
+      time: (choice, reps) => this.timeWork(reps, () => this.runMatmul(choice, p, out, va, vb, 0, null)),
+      dispose: () => {
+        for (const s of [A, Bs, out]) this.release(s);
+      },
+    };
+  }
+
+  /** Runs `fn` inside validation/internal error scopes: a broken candidate throws here instead of poisoning the backend. */
+  private async checked<T>(fn: () => Promise<T>): Promise<T> {
+    this.flush();
+    const before = new Set(this.pipelines.keys());
+    this.device.pushErrorScope('internal');
+    this.device.pushErrorScope('validation');
+    let result: T | undefined;
+    let thrown: unknown = null;
+    try {
+      result = await fn();
+    } catch (err) {
+      thrown = err;
+    }
+    this.flush();
+    const validation = await this.device.popErrorScope();
+    const internal = await this.device.popErrorScope();
+    const failure = validation ?? internal;
+    if (failure) {
+      // Do not keep a pipeline that failed to compile.
+      for (const k of this.pipelines.keys()) if (!before.has(k)) this.pipelines.delete(k);
+      throw new Error(failure.message);
+    }
+    if (thrown) throw thrown;
+    return result as T;
+  }
+
+  private timerKind(): 'timestamp' | 'wall' {
+    return this.options.tune?.timer !== 'wall' && this.device.features.has('timestamp-query') ? 'timestamp' : 'wall';
+  }
+
+  /**
+   * Milliseconds per call of `work`, `reps` calls recorded into one compute
+   * pass of one submission: GPU timestamps around the pass when the adapter
+   * has them, else wall clock from an idle queue to onSubmittedWorkDone.
+   */
+  async timeWork(reps: number, work: () => void): Promise<number> {
+    this.flush();
+    this.timing = true;
+    try {
+      if (this.timerKind() === 'timestamp') {
+        this.tuneQuerySet ??= this.device.createQuerySet({ type: 'timestamp', count: 2 });
+        this.pass = this.getEncoder().beginComputePass({ timestampWrites: { querySet: this.tuneQuerySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+        for (let r = 0; r < reps; r++) work();
+        this.endPass();
+        const resolve = this.device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+        const read = this.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        this.encoder!.resolveQuerySet(this.tuneQuerySet, 0, 2, resolve, 0);
+        this.encoder!.copyBufferToBuffer(resolve, 0, read, 0, 16);
+        this.flush();
+        await read.mapAsync(GPUMapMode.READ);
+        const t = new BigInt64Array(read.getMappedRange());
+        const ns = Number(t[1] - t[0]);
+        read.unmap();
+        read.destroy();
+        resolve.destroy();
+        return ns / 1e6 / reps;
+      }
+      await this.device.queue.onSubmittedWorkDone();
+      const t0 = performance.now();
+      for (let r = 0; r < reps; r++) work();
+      this.flush();
+      await this.device.queue.onSubmittedWorkDone();
+      return (performance.now() - t0) / reps;
+    } finally {
+      this.timing = false;
+    }
+  }
+
+  /** Tunes the shapes seen since the last call (mode 'tune'); a no-op in 'off' and 'cached'. */
+  async tune(): Promise<TuneReport[]> {
+    this.flush();
+    return this.tuner.tunePending();
   }
 
   private splitKReduce(out: Storage, partial: Storage, splits: number, total: number, M: number, N: number, act: number, bias: View | null): void {
@@ -272,6 +536,7 @@ export class WebGpuBackend implements Backend {
   }
 
   async sync(): Promise<void> {
+    if (this.tuner.hasPending) await this.tune();
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.checkLive();
@@ -319,6 +584,7 @@ export class WebGpuBackend implements Backend {
     this.one.destroy();
     this.dummy.destroy();
     this.querySet?.destroy();
+    this.tuneQuerySet?.destroy();
     this.pipelines.clear();
   }
 
@@ -369,7 +635,7 @@ export class WebGpuBackend implements Backend {
       layout: pipeline.getBindGroupLayout(0),
       entries: [{ binding: 0, resource: { buffer: this.arena, offset, size: SLOT } }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
     });
-    if (this.options.profile && this.device.features.has('timestamp-query')) {
+    if (this.options.profile && !this.timing && this.device.features.has('timestamp-query')) {
       this.querySet ??= this.device.createQuerySet({ type: 'timestamp', count: PROFILE_CAPACITY * 2 });
       if (this.profileKeys.length >= PROFILE_CAPACITY) this.flush();
       this.endPass();
