@@ -22,7 +22,7 @@ const RecordFlags = z
 export async function recordCommand(raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(RecordFlags, { ...raw, seed: raw.seed ?? '0' });
   if (!process.stdin.isTTY) throw new CliError('record needs an interactive terminal (stdin is not a TTY); to record from a browser use `senseact ui`', 2);
-  const { loadTeleopConfig, ConfigError, RecordingSession, TerminalTeleop, SimTeleopRobot } = await import('../teleop/index.ts');
+  const { loadTeleopConfig, ConfigError, RecordingSession, TerminalTeleop } = await import('../teleop/index.ts');
   let config;
   try {
     config = loadTeleopConfig(flags.config);
@@ -35,22 +35,22 @@ export async function recordCommand(raw: Record<string, unknown>): Promise<void>
 
   let robot;
   if (flags.robot === 'sim') {
-    let camera = null;
-    if (flags.camera) {
-      const { createNodeCamera } = await import('../sim/camera-node.ts');
-      try {
-        camera = await createNodeCamera();
-      } catch (err) {
-        throw new CliError(`the wrist camera needs WebGPU (${(err as Error).message}); run \`senseact doctor\`, or pass --no-camera`, 1);
-      }
-    }
-    robot = new SimTeleopRobot({ task: flags.task as TaskName, seed: flags.seed, camera });
+    // The simulator in-process, in real time (runtime's SimRobot over sim/'s LiveSim, the camera rendered by Dawn).
+    const { SimRobot } = await import('../runtime/simRobot.ts');
+    const { RuntimeTeleopRobot } = await import('../teleop/index.ts');
+    robot = new RuntimeTeleopRobot(new SimRobot({ task: flags.task as TaskName, seed: flags.seed, camera: flags.camera }), config.service_timeout_s);
   } else {
     const { rosbridgeTeleopRobot } = await import('./ui.ts');
     robot = await rosbridgeTeleopRobot(flags.robot, { camera: flags.camera, serviceTimeoutS: config.service_timeout_s });
   }
   process.stderr.write(`record: ${flags.task} on ${robot.name} → ${outDir}\n`);
-  await robot.start();
+  try {
+    await robot.start();
+  } catch (err) {
+    await robot.close().catch(() => {});
+    const m = (err as Error).message;
+    throw new CliError(flags.camera && flags.robot === 'sim' ? `the simulator did not start (${m}); the wrist camera needs WebGPU: run \`senseact doctor\`, or pass --no-camera` : m, 1);
+  }
   if (robot.connection().state !== 'connected') process.stderr.write(`record: ${robot.connection().detail} (episodes can start once connected)\n`);
   const session = await RecordingSession.open({ robot, outDir, task: flags.task, config, seed: flags.seed });
   const term = new TerminalTeleop(session, { input: process.stdin, output: process.stderr, config });

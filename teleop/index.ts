@@ -7,7 +7,6 @@ export { loadTeleopConfig } from './config-file.ts';
 export * from './mixer.ts';
 export * from './keys.ts';
 export type { TeleopRobot, RawSample, Connection, ConnectionState, ResetResult } from './robot.ts';
-export { SimTeleopRobot, type SimRobotOptions } from './sim-robot.ts';
 export { RuntimeTeleopRobot, SIM_SERVICES, type RuntimeRobotLike } from './runtime-robot.ts';
 export * from './session.ts';
 export { formatStatus, shortName, truncateVisible } from './status.ts';

@@ -1,7 +1,7 @@
 // What the recording session needs from a robot: samples in, commands out,
-// a reset between episodes, and its connection state. Two adapters: the
-// simulator in-process (sim-robot.ts, LiveSim in real time) and any of
-// runtime/'s Robot adapters (runtime-robot.ts; for ws:// its RosbridgeRobot).
+// a reset between episodes, and its connection state. runtime-robot.ts adapts
+// any of runtime/'s Robot adapters to it: SimRobot (the simulator in-process,
+// in real time) for `--robot sim`, RosbridgeRobot for ws://.
 import type { TeleopAction } from './mixer.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected';
