@@ -3,13 +3,14 @@
 // ablation on held-out seeds, and write demo-output/report.html. Re-running
 // reuses what is there unless --fresh; --quick runs every stage, smaller.
 // Every file is written atomically, so an interrupt leaves no half-written
-// file under a final name. No stage is faked: unbuilt ones say so.
+// file under a final name; the deployment drill kills its child processes on
+// every exit path, Ctrl-C included.
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { Dataset } from '../sensors/index.ts';
 import { loadCheckpoint, trainPolicy, type Modality } from '../policy/index.ts';
-import { evaluatePolicy, writeDemoReport, type DemoStage, type DemoReportInput } from '../runtime/index.ts';
+import { drillSvg, evaluatePolicy, faultDrill, writeDemoReport, type DemoStage, type DemoReportInput } from '../runtime/index.ts';
 import { recordEpisodes } from '../sim/record.ts';
 import { createNodeCamera } from '../sim/camera-node.ts';
 import { doctorReport, formatDoctor } from './doctor.ts';
@@ -103,7 +104,25 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
     });
   }
 
-  await stage('deploy', async () => ({ value: null, status: 'not built yet', detail: 'sim serve + serve with a sensor dropout and recovery: issue #8' }));
+  const drill = await stage('deploy with a sensor dropout', async () => {
+    const r = await faultDrill({
+      bin: path.resolve(import.meta.dirname, '../bin/senseact.mjs'),
+      policy: ckpt,
+      task: TASK,
+      seed: 2000,
+      duration_s: 3,
+      before_s: flags.quick ? 3 : 6,
+      after_s: flags.quick ? 6 : 8,
+      log: (l) => log(`    ${l}`),
+    });
+    const dt = (t: number | null) => (t === null ? 'never' : `${(t - r.fault.at_s).toFixed(1)} s after the fault`);
+    const ok = r.safe_stop_at_s !== null && r.resumed_at_s !== null && r.sigterm_exit === 0;
+    return {
+      value: r,
+      status: ok ? 'done' : 'failed',
+      detail: `${r.fault.topic} stopped for ${r.fault.duration_s} s: safe stop ${dt(r.safe_stop_at_s)}, resumed ${dt(r.resumed_at_s)}; SIGTERM → exit ${r.sigterm_exit}`,
+    };
+  });
 
   const curveFile = ckpt.replace(/\.safetensors$/, '.loss.svg');
   const report = writeDemoReport(out, {
@@ -112,6 +131,7 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
     demos: demos.map((d) => ({ file: d.file, seed: d.seed ?? -1, success: d.success ?? null, duration_s: d.duration_s })),
     training: { ...training, curveSvg: fs.existsSync(curveFile) ? fs.readFileSync(curveFile, 'utf8') : null },
     evals,
+    drillSvg: drillSvg(drill),
   });
   log('\nsummary');
   for (const s of stages) log(`  ${s.name.padEnd(48)} ${s.status.padEnd(14)} ${s.seconds.toFixed(1).padStart(7)} s`);

@@ -20,6 +20,8 @@ export interface DemoReportInput {
   demos: { file: string; seed: number; success: boolean | null; duration_s: number }[];
   training: { steps: number; seconds: number; backend: string; finalLoss: number; valLoss: number | null; curveSvg: string | null } | null;
   evals: { label: string; result: EvalResult; outcomes: EpisodeOutcome[] }[];
+  /** The deployment drill's health timeline (SVG), if it ran. */
+  drillSvg?: string;
 }
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -92,7 +94,7 @@ export function writeDemoReport(dir: string, input: DemoReportInput): string {
 <h2 id="success">success on held-out seeds</h2>${input.evals.length ? successChart(input.evals) : ''}
 <table><tr><th>policy</th><th>successes</th><th>rate</th><th>95% Wilson</th><th>mean steps</th><th>failures</th><th>latency p50 / p99</th></tr>${evalRows}</table>
 <h2 id="camera">camera</h2>${images.join('') || '<p>no frames</p>'}
-<h2 id="deployment">deployment and fault injection</h2><p>${esc(input.stages.find((s) => s.name === 'deploy')?.detail ?? 'not run')}</p>
+<h2 id="deployment">deployment and fault injection</h2><p>${esc(input.stages.find((s) => s.name.startsWith('deploy'))?.detail ?? 'not run')}</p>${input.drillSvg ?? ''}
 </body></html>
 `;
   const file = path.join(dir, 'report.html');

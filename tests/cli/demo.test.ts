@@ -1,0 +1,33 @@
+// `senseact demo --quick` end to end, as CI runs it: every stage runs (none
+// reused, none "not built yet"), the report has every section, and nothing
+// is left behind (no child process, no temp file under the output folder).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { senseact } from '../helpers/cli.ts';
+
+describe('senseact demo --quick', () => {
+  it('runs every stage and writes the report with every section', () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-demo-')), 'demo-output');
+    const run = senseact(['demo', '--quick', '--out', out], {}, 600_000);
+    expect(run.status, run.stderr.slice(-2000)).toBe(0);
+    const summary = run.stderr.slice(run.stderr.lastIndexOf('summary'));
+    for (const stage of ['doctor', 'record 3 expert demonstrations', 'train the multimodal policy', 'evaluate: fused', 'evaluate: vision-only ablation', 'deploy with a sensor dropout']) {
+      expect(summary).toMatch(new RegExp(`${stage}.*\\bdone\\b`));
+    }
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    for (const id of ['stages', 'demos', 'training', 'success', 'camera', 'deployment']) expect(html).toContain(`<h2 id="${id}">`);
+    expect(html).toMatch(/safe stop \d+\.\d s after the fault, resumed \d+\.\d s after the fault; SIGTERM → exit 0/);
+    expect(html).toMatch(/<svg[\s\S]*training loss/);
+    // Demos are real logs, the checkpoint and its config exist, no temp files remain.
+    expect(fs.readdirSync(path.join(out, 'demos')).filter((f) => f.endsWith('.mcap'))).toHaveLength(3);
+    expect(fs.existsSync(path.join(out, 'policy', 'find-smell-quick.safetensors'))).toBe(true);
+    const all = fs.readdirSync(out, { recursive: true }).map(String);
+    expect(all.filter((f) => /\.tmp-|\.partial$|train-state/.test(f))).toEqual([]);
+    // No senseact child process (sim serve, serve) outlives the demo.
+    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(ps.split('\n').filter((l) => l.includes(out) || (l.includes('senseact.mjs') && l.includes('--faults') && l.includes('seed 2000')))).toEqual([]);
+  }, 600_000);
+});
