@@ -22,7 +22,7 @@ export const BENCHES: Record<string, BenchEntry> = {
   infer: { issue: 7 },
   record: { issue: 4, run: benchRecordCommand },
   sim: { issue: 5, run: benchSimCommand },
-  loop: { issue: 8 },
+  loop: { issue: 8, run: async (opts) => (await import('../bench/loopCommand.ts')).benchLoopCommand(opts) },
 };
 
 export async function benchCommand(what: string, opts: BenchOptions): Promise<void> {

@@ -33,7 +33,8 @@ export class Proc {
     child.stdout!.on('data', lines(this.stdout, { s: '' }));
     child.stderr!.on('data', lines(this.stderr, { s: '' }));
     this.exited = new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
+      // 'close' comes after 'exit' once stdout/stderr are drained: no log line is missed.
+      child.on('close', (code, signal) => {
         this.exit = { code, signal };
         live.delete(this);
         for (const w of this.waiters.splice(0)) w();

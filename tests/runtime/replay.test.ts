@@ -38,8 +38,8 @@ describe('ReplayRobot', () => {
     await rt.start();
     await robot.ended;
     const wallS = (performance.now() - t0) / 1000;
-    await until(() => rt.loop.report?.reasons.includes('connection'), 5000, 'the end of the log to stop the robot');
     const status = rt.status() as { loop: { ticks: number; overruns: number }; streams: Record<string, { counters: { accepted: number; rejected: number } }> };
+    await until(() => rt.loop.report?.reasons.includes('connection'), 10_000, 'the end of the log to stop the robot');
     await rt.stop();
     // 4× real time, on the log's clock: duration × rate tick slots (run, or skipped as overruns) in a quarter of the time.
     expect(wallS).toBeLessThan(durationS / 4 + 3);

@@ -409,3 +409,17 @@ describe('scripted controller spec', () => {
     expect(() => parseScriptedSpec('scripted:wave?gripper=2')).toThrow(/gripper=2 must be in 0..1/);
   });
 });
+
+describe('deploy/', () => {
+  it('the example config is valid and the systemd unit restarts on failure only, with the CLI flags', () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const c = loadConfig(path.join(root, 'deploy/serve.example.yaml'));
+    expect(c).toEqual(parseConfig({ streams: { proprio: { topic: '/joint_states' } } }));
+    const unit = fs.readFileSync(path.join(root, 'deploy/senseact.service'), 'utf8');
+    expect(unit).toMatch(/^Restart=on-failure$/m);
+    expect(unit).toMatch(/^KillSignal=SIGTERM$/m);
+    const exec = /^ExecStart=(.*)$/m.exec(unit)![1].split(/\s+/);
+    expect(exec.slice(2, 3)).toEqual(['serve']);
+    for (const flag of ['--policy', '--robot', '--http', '--config']) expect(exec).toContain(flag);
+  });
+});
