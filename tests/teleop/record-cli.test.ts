@@ -111,11 +111,12 @@ describe.skipIf(!hasScript)('senseact record --robot sim, in a terminal', () => 
     }
     await reader.close();
     for (const s of ['tactile/left', 'tactile/right', 'smell', 'proprio', 'action', ...(gpu ? ['camera/wrist'] : [])]) expect(counts[s], s).toBeGreaterThan(0);
-    // The key was held ~1 s; without release events motion lasts at most key_hold_ms (0.7 s) longer.
-    // (Margins for a loaded machine, where keystrokes and ticks arrive late or bunched.)
+    // The key was held ~1 s; without release events motion lasts at most key_hold_ms (0.7 s) past the
+    // last repeat received. A loaded machine delivers keystrokes late and bunched, hence the margins
+    // (the exact timing is unit-tested with KeyHoldTracker and the mixer).
     const span = forward.at(-1)! - forward[0];
     expect(span).toBeGreaterThan(0.6);
-    expect(span).toBeLessThan(1.0 + 0.7 + 0.5);
+    expect(span).toBeLessThan(1.0 + 0.7 + 1.5);
     // The arm moved while the key was held, and stood still once the dead-man let go: the last
     // second of the take (≥ 0.8 s after the last forward command) shows no motion at all.
     const last = arm.at(-1)!;

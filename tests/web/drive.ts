@@ -22,6 +22,8 @@ export function toolPoint(j: Joints): { x: number; y: number; z: number } {
 export class Driver {
   readonly ros: ROSLIB.Ros;
   joints: Joints | null = null;
+  /** Date.now() of the last /joint_states message. */
+  lastMs = 0;
   private twist!: ROSLIB.Topic<unknown>;
   private gripper!: ROSLIB.Topic<unknown>;
   private states!: ROSLIB.Topic<{ name: string[]; position: number[] }>;
@@ -43,6 +45,7 @@ export class Driver {
     d.gripper = new ROSLIB.Topic({ ros: d.ros, name: '/senseact/gripper', messageType: 'std_msgs/Float32' });
     d.states = new ROSLIB.Topic({ ros: d.ros, name: '/joint_states', messageType: 'sensor_msgs/JointState' });
     d.states.subscribe((m) => {
+      d.lastMs = Date.now();
       const at = (n: string) => m.position[m.name.indexOf(n)];
       d.joints = { baseX: at('base_x'), baseY: at('base_y'), baseYaw: at('base_yaw'), lift: at('lift'), arm: at('arm'), wristYaw: at('wrist_yaw') };
     });
@@ -78,6 +81,17 @@ export class Driver {
       const s = Math.sin(j.baseYaw);
       this.send([(c * e[0] + s * e[1]) * scale, (-s * e[0] + c * e[1]) * scale, e[2] * scale]);
       await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Resolves once joint states have kept arriving (no gap over 100 ms) for `forMs`: the robot is live. */
+  async live(forMs = 500, timeoutMs = 20_000): Promise<void> {
+    const t0 = Date.now();
+    let since = Date.now();
+    while (Date.now() - since < forMs) {
+      if (Date.now() - t0 > timeoutMs) throw new Error('joint states did not resume');
+      if (Date.now() - this.lastMs > 100) since = Date.now();
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 
