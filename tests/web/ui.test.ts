@@ -91,6 +91,7 @@ describe.skipIf(!browser)('web app against sim serve (Chromium)', () => {
     await ui?.stop();
     await sim?.stop();
     if (out) fs.rmSync(out, { recursive: true, force: true });
+    if (SHOTS.startsWith(os.tmpdir())) fs.rmSync(SHOTS, { recursive: true, force: true });
   });
 
   it('loads without console errors and connects to the robot and the session', async () => {
