@@ -72,13 +72,21 @@ export interface LoopEvents {
   resume: [{ t_ns: number; stoppedS: number }];
   overrun: [{ t_ns: number; skipped: number; consecutive: number; cause: 'inference' | 'late timer' }];
   dropped: [{ t_ns: number; reason: 'stale' | 'stopped'; ageS: number }];
+  /** A stop command went out (zero twist, this gripper). */
+  stopSent: [{ t_ns: number; gripper: number }];
   report: [HealthReport];
   error: [Error];
 }
 
 export interface LoopStats {
+  /** Timer firings handled (including those that found inference still running). */
   ticks: number;
+  /** Skipped ticks: overruns_inference + overruns_late. */
   overruns: number;
+  /** Ticks that found the previous inference still running (no new inference, no command). */
+  overruns_inference: number;
+  /** Tick slots never run because the timer fired a period or more late. */
+  overruns_late: number;
   commands: number;
   stops_sent: number;
   safe_stops: number;
@@ -101,6 +109,8 @@ export class ControlLoop {
   readonly stats: LoopStats = {
     ticks: 0,
     overruns: 0,
+    overruns_inference: 0,
+    overruns_late: 0,
     commands: 0,
     stops_sent: 0,
     safe_stops: 0,
@@ -190,7 +200,10 @@ export class ControlLoop {
 
   private sendStop(): boolean {
     const sent = this.o.robot.safeStop();
-    if (sent) this.stats.stops_sent++;
+    if (sent) {
+      this.stats.stops_sent++;
+      this.events.emit('stopSent', { t_ns: this.o.clock.nowNs(), gripper: this.o.safety.lastCommand.gripper });
+    }
     this.o.safety.noteStop(this.o.safety.lastCommand.gripper);
     return sent;
   }
@@ -215,6 +228,7 @@ export class ControlLoop {
       if (behind >= 1) {
         this.k += behind;
         this.stats.overruns += behind;
+        this.stats.overruns_late += behind;
         this.consecutive += behind;
         this.o.monitor.noteOverrun(start, this.consecutive);
         this.events.emit('overrun', { t_ns: start, skipped: behind, consecutive: this.consecutive, cause: 'late timer' });
@@ -233,6 +247,7 @@ export class ControlLoop {
       if (this.inflight) {
         // Inference from an earlier tick is still running: skip this one.
         this.stats.overruns++;
+        this.stats.overruns_inference++;
         this.consecutive++;
         this.o.monitor.noteOverrun(start, this.consecutive);
         this.events.emit('overrun', { t_ns: start, skipped: 1, consecutive: this.consecutive, cause: 'inference' });

@@ -13,8 +13,15 @@ import { EventEmitter } from 'node:events';
 import { LogReader, type ActionData, type Clock, type Sample } from '../sensors/index.ts';
 import { newCounters, type ConnectionState, type DiagnosticStatus, type Robot, type RobotEvents } from './robot.ts';
 
+/**
+ * The log's clock: `speed` × the wall clock from `start`, monotonic, and held
+ * back (`holdBack`) when delivery falls behind, so a replay never runs ahead
+ * of its own samples (it slows down to what the reader can deliver instead).
+ */
 export class ScaledClock implements Clock {
   private wall0 = performance.now();
+  private lagNs = 0;
+  private last = -Infinity;
   constructor(
     private start: number,
     readonly speed: number,
@@ -22,9 +29,20 @@ export class ScaledClock implements Clock {
   restart(startNs: number): void {
     this.start = startNs;
     this.wall0 = performance.now();
+    this.lagNs = 0;
+    this.last = -Infinity;
+  }
+  /** Delivery is behind: stop time until it reaches `tNs` (clock time of the next sample due). */
+  holdBack(tNs: number): void {
+    const now = this.raw();
+    if (tNs < now) this.lagNs += now - tNs;
+  }
+  private raw(): number {
+    return this.start + (performance.now() - this.wall0) * 1e6 * this.speed - this.lagNs;
   }
   nowNs(): number {
-    return Math.round(this.start + (performance.now() - this.wall0) * 1e6 * this.speed);
+    this.last = Math.max(this.last, Math.round(this.raw()));
+    return this.last;
   }
 }
 
@@ -109,7 +127,8 @@ export class ReplayRobot implements Robot {
     this.pumping = true;
     try {
       const now = this.clock.nowNs();
-      while (this.next && this.next.t_receive_ns <= now) {
+      const t0 = performance.now();
+      while (this.next && this.next.t_receive_ns <= now && performance.now() - t0 < 20) {
         const s = this.next;
         this.counters.messages[s.stream] = (this.counters.messages[s.stream] ?? 0) + 1;
         if (s.stream.startsWith('action')) this.logged.push(s);
@@ -118,6 +137,8 @@ export class ReplayRobot implements Robot {
         this.next = r.done ? null : this.shifted(r.value);
       }
       if (!this.next) await this.finish();
+      // Still behind after this slice: hold the clock so the replay slows down rather than run ahead of its data.
+      else if (this.next.t_receive_ns < now - 20e6) this.clock.holdBack(this.next.t_receive_ns);
     } finally {
       this.pumping = false;
     }

@@ -264,6 +264,10 @@ export class Runtime {
       for (const l of e.limited) this.m.limits.inc(1, { limit: l });
       if (e.sent) this.record({ stream: 'action', t_capture_ns: e.t_ns, t_receive_ns: e.t_ns, seq: this.actionSeq++, data: e.action } as Sample);
     });
+    // Stops are commands too: the recording shows what the robot was told, tick by tick.
+    loop.events.on('stopSent', (e) =>
+      this.record({ stream: 'action', t_capture_ns: e.t_ns, t_receive_ns: e.t_ns, seq: this.actionSeq++, data: { linear: [0, 0, 0], angular: [0, 0, 0], gripper: e.gripper } } as Sample),
+    );
   }
 
   private actionSeq = 0;

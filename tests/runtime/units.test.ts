@@ -18,6 +18,7 @@ import { ControlLoop } from '../../runtime/controlLoop.ts';
 import { ScriptedController, parseScriptedSpec } from '../../runtime/scripted.ts';
 import { newCounters, type ConnectionState, type Robot, type RobotEvents } from '../../runtime/robot.ts';
 import { parseMetrics, sleep, until } from './procs.ts';
+import { meaningfulLines, senseact } from '../helpers/cli.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-rt-'));
 
@@ -407,6 +408,16 @@ describe('scripted controller spec', () => {
     expect(() => parseScriptedSpec('scripted:dance')).toThrow(/unknown scripted controller 'dance'/);
     expect(() => parseScriptedSpec('scripted:wave?speed=2')).toThrow(/unknown parameter 'speed'/);
     expect(() => parseScriptedSpec('scripted:wave?gripper=2')).toThrow(/gripper=2 must be in 0..1/);
+  });
+});
+
+describe('senseact serve (CLI)', () => {
+  it('a bad config exits 2 with one line naming the file and the field', () => {
+    const file = path.join(tmp(), 'serve.yaml');
+    fs.writeFileSync(file, 'health:\n  resume_after_s: -1\n');
+    const r = senseact(['serve', '--policy', 'scripted:wave', '--robot', 'ws://127.0.0.1:9', '--http', '127.0.0.1:0', '--config', file]);
+    expect(r.status).toBe(2);
+    expect(meaningfulLines(r.stderr)).toEqual([`senseact: --config: ${file}: health.resume_after_s: Too small: expected number to be >=0`]);
   });
 });
 
