@@ -5,12 +5,13 @@
 // Every file is written atomically, so an interrupt leaves no half-written
 // file under a final name; the deployment drill kills its child processes on
 // every exit path, Ctrl-C included.
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { Dataset } from '../sensors/index.ts';
+import { Dataset, writeFileAtomic } from '../sensors/index.ts';
 import { loadCheckpoint, trainPolicy, type Modality } from '../policy/index.ts';
-import { drillSvg, evaluatePolicy, faultDrill, writeDemoReport, type DemoStage, type DemoReportInput } from '../runtime/index.ts';
+import { EvalResult, drillSvg, faultDrill, writeDemoReport, type DemoStage } from '../runtime/index.ts';
 import { recordEpisodes } from '../sim/record.ts';
 import { createNodeCamera } from '../sim/camera-node.ts';
 import { doctorReport, formatDoctor } from './doctor.ts';
@@ -18,6 +19,34 @@ import { parseFlags } from './flags.ts';
 import { progressBar } from './progress.ts';
 
 const TASK = 'find-smell';
+const BIN = path.resolve(import.meta.dirname, '../bin/senseact.mjs');
+const children = new Set<ChildProcess>();
+const killChildren = () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
+
+/** `senseact eval … --json` in a child process; `onEpisode` fires per finished episode (from its stderr). */
+function evalChild(args: string[], onEpisode: () => void): Promise<EvalResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SENSEACT_PROGRESS_LINES: '1' } });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d));
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d;
+      for (const _ of String(d).matchAll(/^episode done/gm)) onEpisode();
+    });
+    child.on('exit', (code) => {
+      children.delete(child);
+      if (code !== 0) return reject(new Error(`eval exited ${code}: ${stderr.split('\n').filter((l) => l.startsWith('senseact:')).join(' ') || stderr.slice(-500)}`));
+      try {
+        resolve(EvalResult.parse(JSON.parse(stdout)));
+      } catch (err) {
+        reject(new Error(`eval printed no result: ${(err as Error).message}`));
+      }
+    });
+  });
+}
+
 const DemoFlags = z.object({ quick: z.boolean().default(false), fresh: z.boolean().default(false), out: z.string().default('demo-output') });
 
 export async function runDemo(raw: Record<string, unknown> = {}, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<void> {
@@ -39,6 +68,12 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
     return r.value;
   };
 
+  const onSignal = () => {
+    killChildren();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   log(`senseact demo${flags.quick ? ' --quick' : ''}: ${TASK}, output in ${out}`);
   await stage('doctor', async () => {
     const report = await doctorReport();
@@ -84,25 +119,33 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
     }
   });
 
+  // The policy and its ablation are evaluated at the same time, each in its
+  // own process: one core each on a 2-core machine halves the wall time.
   const episodes = flags.quick ? 2 : 20;
-  const evals: DemoReportInput['evals'] = [];
-  for (const [label, mask] of [
-    ['fused (camera+touch+smell+proprio)', []],
-    ['vision-only ablation (touch, smell masked)', ['tactile', 'smell']],
-  ] as [string, Modality[]][]) {
-    await stage(`evaluate: ${label}`, async () => {
-      const bar = progressBar('eval');
-      let ok = 0;
-      try {
-        const r = await evaluatePolicy({ policy: ckpt, task: TASK, episodes, seed: 1000, mask, onEpisode: (d, n, o) => bar.update(d, n, `${(ok += o.success ? 1 : 0)}/${d} succeeded`) });
-        evals.push({ label, ...r });
-        const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-        return { value: r, detail: `${r.result.successes}/${r.result.episodes} = ${pct(r.result.success_rate)} [${pct(r.result.ci95[0])}, ${pct(r.result.ci95[1])}] on seeds ${r.result.seeds[0]}…` };
-      } finally {
-        bar.stop();
-      }
-    });
-  }
+  const variants: [string, string, Modality[]][] = [
+    ['fused (camera+touch+smell+proprio)', 'fused', []],
+    ['vision-only ablation (touch, smell masked)', 'vision-only', ['tactile', 'smell']],
+  ];
+  const evals = await stage(`evaluate on ${episodes} held-out seeds: fused and vision-only, in parallel`, async () => {
+    const bar = progressBar('eval');
+    const done = [0, 0];
+    const runs = variants.map(([label, slug, mask], i) =>
+      evalChild(
+        ['eval', '--policy', ckpt, '--task', TASK, '--episodes', String(episodes), '--seed', '1000', '--json', '--report', path.join(out, `eval-${slug}.html`), '--strips', path.join(out, `camera-${slug}`), ...(mask.length ? ['--mask', mask.join(',')] : [])],
+        () => {
+          done[i]++;
+          bar.update(done[0] + done[1], 2 * episodes, `fused ${done[0]}/${episodes}, vision-only ${done[1]}/${episodes}`);
+        },
+      ).then((result) => ({ label, result, images: fs.readdirSync(out).filter((f) => f.startsWith(`camera-${slug}-`)).map((f) => ({ file: path.join(out, f), caption: f.includes('-success-') ? `a success (${f.replace(/.*-seed/, 'seed ').replace('.png', '')})` : `a failure (${f.replace(/.*-seed/, 'seed ').replace('.png', '')})` })) })),
+    );
+    try {
+      const results = await Promise.all(runs);
+      const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+      return { value: results, detail: results.map((r) => `${r.label.split(' ')[0]} ${r.result.successes}/${r.result.episodes} = ${pct(r.result.success_rate)} [${pct(r.result.ci95[0])}, ${pct(r.result.ci95[1])}]`).join('; ') };
+    } finally {
+      bar.stop();
+    }
+  });
 
   const drill = await stage('deploy with a sensor dropout', async () => {
     const r = await faultDrill({
@@ -112,11 +155,14 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
       seed: 2000,
       duration_s: 3,
       before_s: flags.quick ? 3 : 6,
-      after_s: flags.quick ? 6 : 8,
+      after_s: 10,
       log: (l) => log(`    ${l}`),
     });
+    writeFileAtomic(path.join(out, 'deploy-timeline.json'), JSON.stringify(r, null, 1) + '\n');
     const dt = (t: number | null) => (t === null ? 'never' : `${(t - r.fault.at_s).toFixed(1)} s after the fault`);
     const ok = r.safe_stop_at_s !== null && r.resumed_at_s !== null && r.sigterm_exit === 0;
+    const reasons = [...new Set(r.timeline.map((s) => s.stop_reason).filter(Boolean))];
+    if (reasons.length) log(`    stop reasons seen: ${reasons.join('; ')}`);
     return {
       value: r,
       status: ok ? 'done' : 'failed',

@@ -1,8 +1,9 @@
 // `senseact eval --policy FILE --task T --episodes N --seed S [--mask …] [--json] [--report FILE]`
 import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { MODALITIES } from '../policy/index.ts';
-import { evaluatePolicy, writeEvalReport } from '../runtime/index.ts';
+import { evaluatePolicy, writeEvalReport, writeStrips } from '../runtime/index.ts';
 import { TASK_NAMES } from '../sim/index.ts';
 import { CliError } from './errors.ts';
 import { intString, parseFlags, printJson } from './flags.ts';
@@ -20,6 +21,7 @@ const EvalFlags = z.object({
     .pipe(z.array(z.enum(MODALITIES, { message: `--mask takes a comma-separated list of: ${MODALITIES.join(', ')}` }))),
   backend: z.enum(['webgpu', 'cpu', 'auto'], { message: '--backend must be webgpu, cpu or auto' }).default('auto'),
   report: z.string().optional(),
+  strips: z.string().optional(),
   json: z.boolean().default(false),
 });
 
@@ -39,6 +41,8 @@ export async function evalCommand(raw: Record<string, unknown>): Promise<void> {
         backend: flags.backend,
         onEpisode: (done, total, o) => {
           if (o.success) successes++;
+          // For a parent process that reports progress (the demo runs evals as children).
+          if (process.env.SENSEACT_PROGRESS_LINES === '1') process.stderr.write(`episode done ${done}/${total}\n`);
           bar.update(done, total, `${successes}/${done} succeeded (seed ${o.seed}: ${o.success ? 'success' : o.failure})`);
         },
       });
@@ -50,6 +54,7 @@ export async function evalCommand(raw: Record<string, unknown>): Promise<void> {
   })();
   const report = flags.report ?? flags.policy.replace(/\.safetensors$/, '') + `.eval-${flags.task}${flags.mask.length ? '-mask-' + flags.mask.join('+') : ''}.html`;
   writeEvalReport(report, result, outcomes, flags.policy.replace(/\.safetensors$/, '') + '.loss.svg');
+  if (flags.strips) writeStrips(path.dirname(flags.strips), path.basename(flags.strips), outcomes);
   if (flags.json) printJson(result);
   else {
     const pct = (x: number) => `${(100 * x).toFixed(0)}%`;

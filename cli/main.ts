@@ -109,6 +109,7 @@ export function buildProgram(): Command {
     .option('--mask <modalities>', 'comma-separated modalities to hide from the policy (ablation)')
     .option('--backend <b>', 'webgpu | cpu | auto', 'auto')
     .option('--report <file>', 'HTML report (default: beside the checkpoint)')
+    .option('--strips <dir/prefix>', 'also write camera strips of a success and a failure as PNGs (PREFIX-success-seedN.png)')
     .option('--json', 'print one JSON object on stdout')
     .action(async (opts: Record<string, unknown>) => (await import('./eval.ts')).evalCommand(opts));
 

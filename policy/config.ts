@@ -20,17 +20,17 @@ export const AugmentConfig = z.object({
 });
 
 export const TrainConfig = z.object({
-  steps: z.number().int().min(1).max(1_000_000).default(1200),
+  steps: z.number().int().min(1).max(1_000_000).default(800),
   batch_size: z.number().int().min(1).max(4096).default(32),
-  lr: z.number().positive().max(1).default(1e-3),
-  warmup_steps: z.number().int().min(0).default(100),
+  lr: z.number().positive().max(1).default(3e-3),
+  warmup_steps: z.number().int().min(0).default(50),
   weight_decay: z.number().min(0).max(1).default(1e-4),
   /** Global gradient-norm clip (0 = off). Off by default: on WebGPU it costs ~160 extra dispatches per step (a square and a sum per parameter), ~20% of a step on a CPU driver. */
   clip_norm: z.number().min(0).default(0),
   val_fraction: z.number().min(0).max(0.5).default(0.1),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
   /** Evaluate validation loss every this many steps. */
-  val_every: z.number().int().min(1).default(100),
+  val_every: z.number().int().min(1).default(200),
 });
 
 export const PolicyConfig = z.object({
@@ -41,17 +41,17 @@ export const PolicyConfig = z.object({
   /** Modalities the network has encoders for. */
   modalities: z.array(Modality).min(1).default([...MODALITIES]),
   /** Camera input size after resizing. */
-  image: z.object({ width: z.number().int().min(8).max(512), height: z.number().int().min(8).max(512) }).default({ width: 64, height: 64 }),
+  image: z.object({ width: z.number().int().min(8).max(512), height: z.number().int().min(8).max(512) }).default({ width: 32, height: 32 }),
   /** Control rate of frames and actions, Hz (the simulator controls at 20 Hz). */
   rate_hz: z.number().positive().max(1000).default(20),
   /** H: the head predicts H actions per tick (the action at t and H−1 after it). */
   chunk: z.number().int().min(1).max(200).default(10),
   smell_history: z.number().int().min(1).max(64).default(8),
   /** Fusion transformer. */
-  width: z.number().int().min(8).max(1024).default(128),
-  layers: z.number().int().min(0).max(12).default(2),
+  width: z.number().int().min(8).max(1024).default(64),
+  layers: z.number().int().min(0).max(12).default(1),
   heads: z.number().int().min(1).max(16).default(4),
-  ffn: z.number().int().min(8).max(4096).default(256),
+  ffn: z.number().int().min(8).max(4096).default(128),
   /** ACT's temporal-ensembling weight exp(−k·i), i = age of the chunk in ticks. */
   ensemble_k: z.number().min(0).max(10).default(0.01),
   augment: AugmentConfig.default(AugmentConfig.parse({})),

@@ -3,9 +3,9 @@
 // camera strips as PNG files beside it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { encode as encodePng } from 'fast-png';
-import { decodeImage, writeFileAtomic, type CameraData } from '../sensors/index.ts';
-import type { EpisodeOutcome, EvalResult } from './evaluate.ts';
+import { writeFileAtomic } from '../sensors/index.ts';
+import type { EvalResult } from './evaluate.ts';
+import type { StripImage } from './evalReport.ts';
 
 export interface DemoStage {
   name: string;
@@ -19,28 +19,14 @@ export interface DemoReportInput {
   stages: DemoStage[];
   demos: { file: string; seed: number; success: boolean | null; duration_s: number }[];
   training: { steps: number; seconds: number; backend: string; finalLoss: number; valLoss: number | null; curveSvg: string | null } | null;
-  evals: { label: string; result: EvalResult; outcomes: EpisodeOutcome[] }[];
+  /** Each evaluation with its camera strips (PNG files already in the report folder). */
+  evals: { label: string; result: EvalResult; images: StripImage[] }[];
   /** The deployment drill's health timeline (SVG), if it ran. */
   drillSvg?: string;
 }
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-
-/** Frames side by side as one PNG (RGB). */
-export function stripPng(frames: CameraData[]): Uint8Array | null {
-  const imgs = frames.map(decodeImage);
-  if (imgs.length === 0) return null;
-  const h = Math.max(...imgs.map((i) => i.height));
-  const w = imgs.reduce((a, i) => a + i.width + 2, -2);
-  const data = new Uint8Array(w * h * 3).fill(255);
-  let x0 = 0;
-  for (const img of imgs) {
-    for (let y = 0; y < img.height; y++) data.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), (y * w + x0) * 3);
-    x0 += img.width + 2;
-  }
-  return encodePng({ width: w, height: h, data, channels: 3, depth: 8 });
-}
 
 /** A bar per eval with its 95% interval as a whisker, as SVG. */
 function successChart(evals: DemoReportInput['evals']): string {
@@ -65,17 +51,9 @@ ${rows}</svg>`;
 
 export function writeDemoReport(dir: string, input: DemoReportInput): string {
   fs.mkdirSync(dir, { recursive: true });
-  const images: string[] = [];
-  for (const e of input.evals) {
-    for (const kind of ['success', 'failure'] as const) {
-      const o = e.outcomes.find((x) => x.success === (kind === 'success'));
-      const png = o ? stripPng(o.frames) : null;
-      if (!png) continue;
-      const name = `camera-${e.label.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}-${kind}-seed${o!.seed}.png`;
-      writeFileAtomic(path.join(dir, name), png);
-      images.push(`<figure><img src="${name}" style="image-rendering:pixelated;height:96px"><figcaption>${esc(e.label)}: a ${kind} (seed ${o!.seed}${o!.failure ? `, ${esc(o!.failure)}` : ''})</figcaption></figure>`);
-    }
-  }
+  const images = input.evals.flatMap((e) =>
+    e.images.map((im) => `<figure><img src="${esc(path.relative(dir, im.file))}" style="image-rendering:pixelated;height:96px"><figcaption>${esc(e.label)}: ${esc(im.caption)}</figcaption></figure>`),
+  );
   const stageRows = input.stages.map((s) => `<tr><td>${esc(s.name)}</td><td>${esc(s.status)}</td><td>${s.seconds.toFixed(1)} s</td><td>${esc(s.detail)}</td></tr>`).join('');
   const demoRows = input.demos.map((d) => `<tr><td>${esc(d.file)}</td><td>${d.seed}</td><td>${d.success === null ? '?' : d.success ? 'success' : 'failure'}</td><td>${d.duration_s.toFixed(1)} s</td></tr>`).join('');
   const evalRows = input.evals

@@ -130,6 +130,10 @@ export async function faultDrill(o: DrillOptions): Promise<DrillResult> {
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
+    // The gate starts stopped and lets the robot move once the system has
+    // been healthy for resume_after_s: fault only a robot that is running.
+    await until(() => (timeline.at(-1)?.state === 'running' ? true : null), 60_000, 'the robot to start moving');
+    log(`running; fault in ${o.before_s ?? 5} s`);
     await new Promise((r) => setTimeout(r, (o.before_s ?? 5) * 1000));
     const at = (performance.now() - t0) / 1000;
     log(`injecting: ${topic} stops for ${duration} s`);
@@ -139,9 +143,11 @@ export async function faultDrill(o: DrillOptions): Promise<DrillResult> {
     await poller;
     serve.proc.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => serve.proc.once('exit', (c) => r(c)));
+    // The stop that counts is the one the fault caused: the robot held while
+    // the faulted stream is ERROR/STALE. Recovery: running again after it ends.
     const after = timeline.filter((s) => s.t_s >= at);
-    const stop = after.find((s) => s.state !== 'running');
-    const resumed = stop ? after.find((s) => s.t_s > stop.t_s && s.state === 'running') : undefined;
+    const stop = after.find((s) => s.state !== 'running' && (s.fault_stream === 'ERROR' || s.fault_stream === 'STALE'));
+    const resumed = stop ? after.find((s) => s.t_s > Math.max(stop.t_s, at + duration) && s.state === 'running') : undefined;
     return { timeline, fault: { topic, stream, at_s: at, duration_s: duration }, safe_stop_at_s: stop?.t_s ?? null, resumed_at_s: resumed?.t_s ?? null, sigterm_exit: code };
   } finally {
     killAll();

@@ -3,6 +3,7 @@
 // success and one failure. One self-contained HTML file (images inlined).
 import fs from 'node:fs';
 import { encode as encodePng } from 'fast-png';
+import path from 'node:path';
 import type { CameraData } from '../sensors/index.ts';
 import { decodeImage, writeFileAtomic } from '../sensors/index.ts';
 import type { EpisodeOutcome, EvalResult } from './evaluate.ts';
@@ -45,4 +46,39 @@ mean ${result.mean_steps.toFixed(1)} steps; inference p50 ${result.latency_ms.p5
 export function writeEvalReport(file: string, result: EvalResult, outcomes: EpisodeOutcome[], lossCurveFile: string | null): void {
   const svg = lossCurveFile && fs.existsSync(lossCurveFile) ? fs.readFileSync(lossCurveFile, 'utf8') : null;
   writeFileAtomic(file, evalReportHtml(result, outcomes, svg));
+}
+
+/** Frames side by side as one PNG (RGB). */
+export function stripPng(frames: CameraData[]): Uint8Array | null {
+  const imgs = frames.map(decodeImage);
+  if (imgs.length === 0) return null;
+  const h = Math.max(...imgs.map((i) => i.height));
+  const w = imgs.reduce((a, i) => a + i.width + 2, -2);
+  const data = new Uint8Array(w * h * 3).fill(255);
+  let x0 = 0;
+  for (const img of imgs) {
+    for (let y = 0; y < img.height; y++) data.set(img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3), (y * w + x0) * 3);
+    x0 += img.width + 2;
+  }
+  return encodePng({ width: w, height: h, data, channels: 3, depth: 8 });
+}
+
+export interface StripImage {
+  file: string;
+  caption: string;
+}
+
+/** Camera strips of the first success and the first failure, as PNG files in `dir`. */
+export function writeStrips(dir: string, prefix: string, outcomes: EpisodeOutcome[]): StripImage[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const out: StripImage[] = [];
+  for (const kind of ['success', 'failure'] as const) {
+    const o = outcomes.find((x) => x.success === (kind === 'success'));
+    const png = o ? stripPng(o.frames) : null;
+    if (!o || !png) continue;
+    const file = path.join(dir, `${prefix}-${kind}-seed${o.seed}.png`);
+    writeFileAtomic(file, png);
+    out.push({ file, caption: `a ${kind} (seed ${o.seed}${o.failure ? `, ${o.failure}` : ''})` });
+  }
+  return out;
 }

@@ -1,10 +1,10 @@
 // runtime/: running a policy against a robot — the simulator or a rosbridge
 // robot — with evaluation, the control loop, safety filter and health monitor.
 export { evaluatePolicy, EvalResult, type EvalOptions, type EpisodeOutcome } from './evaluate.ts';
-export { writeEvalReport, evalReportHtml, pngDataUri } from './evalReport.ts';
+export { writeEvalReport, evalReportHtml, pngDataUri, stripPng, writeStrips, type StripImage } from './evalReport.ts';
 export { SimFeed } from './simFeed.ts';
 export { wilson } from './stats.ts';
-export { writeDemoReport, stripPng, type DemoStage, type DemoReportInput } from './demoReport.ts';
+export { writeDemoReport, type DemoStage, type DemoReportInput } from './demoReport.ts';
 // Running a policy on a robot (#8): docs/runtime.md.
 export { RuntimeConfig, parseConfig, loadConfig, ConfigError, type StreamEntry, type RobotConfig, type SafetyConfig, type HealthConfig } from './config.ts';
 export { newCounters, stopAction, type Robot, type RobotEvents, type RobotCounters, type RawSample, type ConnectionState, type DiagnosticStatus } from './robot.ts';

@@ -14,13 +14,15 @@ describe('senseact demo --quick', () => {
     const run = senseact(['demo', '--quick', '--out', out], {}, 600_000);
     expect(run.status, run.stderr.slice(-2000)).toBe(0);
     const summary = run.stderr.slice(run.stderr.lastIndexOf('summary'));
-    for (const stage of ['doctor', 'record 3 expert demonstrations', 'train the multimodal policy', 'evaluate: fused', 'evaluate: vision-only ablation', 'deploy with a sensor dropout']) {
+    for (const stage of ['doctor', 'record 3 expert demonstrations', 'train the multimodal policy', 'evaluate on 2 held-out seeds: fused and vision-only', 'deploy with a sensor dropout']) {
       expect(summary).toMatch(new RegExp(`${stage}.*\\bdone\\b`));
     }
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     for (const id of ['stages', 'demos', 'training', 'success', 'camera', 'deployment']) expect(html).toContain(`<h2 id="${id}">`);
     expect(html).toMatch(/safe stop \d+\.\d s after the fault, resumed \d+\.\d s after the fault; SIGTERM → exit 0/);
     expect(html).toMatch(/<svg[\s\S]*training loss/);
+    expect(html).toMatch(/<tr><td>fused[^<]*<\/td><td>\d+\/2<\/td>[\s\S]*<tr><td>vision-only[^<]*<\/td><td>\d+\/2<\/td>/);
+    expect(html).toMatch(/<img src="camera-fused-(success|failure)-seed\d+\.png"/);
     // Demos are real logs, the checkpoint and its config exist, no temp files remain.
     expect(fs.readdirSync(path.join(out, 'demos')).filter((f) => f.endsWith('.mcap'))).toHaveLength(3);
     expect(fs.existsSync(path.join(out, 'policy', 'find-smell-quick.safetensors'))).toBe(true);
