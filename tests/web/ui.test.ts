@@ -159,12 +159,15 @@ describe.skipIf(!browser)('web app against sim serve (Chromium)', () => {
     await page.click('#ep-start');
     await waitUntil('recording', async () => (await page.getAttribute('#rec-state', 'data-state')) === 'recording', 15_000);
     await driver.live(); // the world was just reset: wait until the simulator runs again
+    await waitUntil('recorder link', async () => (await page.getAttribute('#conn-server', 'data-state')) === 'connected', 10_000);
     const z0 = toolPoint(driver.joints!).z;
     await page.keyboard.down('r'); // up
-    await sleep(600);
+    await sleep(300);
+    const during = `page: ${await page.textContent('#deadman')}, focus ${await page.evaluate(() => document.activeElement?.tagName)}; server: ${JSON.stringify((await (await fetch(url + 'api/status')).json()).command)}`;
+    await sleep(300);
     await page.keyboard.up('r');
     await sleep(1500);
-    expect(toolPoint(driver.joints!).z).toBeGreaterThan(z0 + 0.015);
+    expect(toolPoint(driver.joints!).z, during).toBeGreaterThan(z0 + 0.015);
     await shot('web-recording.png');
     await page.click('#ep-save-success');
     await waitUntil('saved', async () => (await page.locator('#saved-list li').count()) === 1, 10_000);
