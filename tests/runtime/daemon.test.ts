@@ -71,13 +71,23 @@ describe('senseact serve against sim serve (roslib, real processes)', () => {
     await until(async () => (await get(serve.http, '/readyz')).status === 200, 30_000, '/readyz 200');
     await running();
     const joints = client.watchJoints();
+    const health = client.collect<{ header: { stamp: object }; status: { level: number; name: string; message: string; values: { key: string; value: string }[] }[] }>('/senseact/health', 'diagnostic_msgs/DiagnosticArray');
     const lifts: number[] = [];
     for (let i = 0; i < 30; i++) {
       await sleep(100);
       if (joints.position.lift !== undefined) lifts.push(joints.position.lift);
     }
     joints.stop();
+    health.stop();
     expect(Math.max(...lifts) - Math.min(...lifts)).toBeGreaterThan(0.015);
+    // Health as diagnostic_msgs/DiagnosticArray on /senseact/health (2 Hz), a status per component.
+    expect(health.messages.length).toBeGreaterThanOrEqual(4);
+    const last = health.messages.at(-1)!;
+    expect(last.header.stamp).toHaveProperty('nanosec');
+    const names = last.status.map((x) => x.name);
+    expect(names).toEqual(expect.arrayContaining(['senseact', 'senseact/stream/proprio', 'senseact/connection', 'senseact/inference', 'senseact/estop']));
+    expect(last.status[0].message).toMatch(/^running/);
+    expect(last.status.find((x) => x.name === 'senseact/stream/proprio')!.values.map((v) => v.key)).toEqual(expect.arrayContaining(['rate_hz', 'age_s', 'masked']));
     const cmds = await client.commands();
     const twists = cmds.filter(isTwist);
     serveClient = twists[0].client;

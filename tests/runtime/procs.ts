@@ -241,6 +241,14 @@ export class SimClient {
     return state;
   }
 
+  /** Collects messages on a topic until stop(). */
+  collect<T>(topic: string, type: string): { messages: T[]; stop: () => void } {
+    const t = new ROSLIB.Topic<T>({ ros: this.ros, name: topic, messageType: type });
+    const out = { messages: [] as T[], stop: () => t.unsubscribe() };
+    t.subscribe((m) => out.messages.push(m));
+    return out;
+  }
+
   publish(topic: string, type: string, msg: unknown): void {
     new ROSLIB.Topic<unknown>({ ros: this.ros, name: topic, messageType: type }).publish(msg);
   }
