@@ -17,9 +17,9 @@ interface BenchEntry {
 }
 
 export const BENCHES: Record<string, BenchEntry> = {
-  kernels: { issue: 7 },
-  train: { issue: 7 },
-  infer: { issue: 7 },
+  kernels: { issue: 7, run: async (opts) => (await import('../bench/kernels.ts')).benchKernelsCommand(opts) },
+  train: { issue: 7, run: async (opts) => (await import('../bench/train.ts')).benchTrainCommand(opts) },
+  infer: { issue: 7, run: async (opts) => (await import('../bench/infer.ts')).benchInferCommand(opts) },
   record: { issue: 4, run: benchRecordCommand },
   sim: { issue: 5, run: benchSimCommand },
   loop: { issue: 8, run: async (opts) => (await import('../bench/loopCommand.ts')).benchLoopCommand(opts) },

@@ -73,6 +73,16 @@ export interface Backend {
   matmul(out: Storage, a: View, b: View, options?: MatmulOptions): void;
   im2col(out: Storage, input: View, g: ConvGeometry): void;
   col2im(out: Storage, cols: View, g: ConvGeometry): void;
+  /**
+   * NHWC convolution: out [N·OH·OW, Cout] = act(im2col(x) @ w + bias), w a
+   * view of [KH, KW, C, Cout]. A backend may materialize im2col or read x
+   * directly (implicit GEMM); both compute the same thing.
+   */
+  conv2d(out: Storage, x: View, w: View, g: ConvGeometry, options?: MatmulOptions): void;
+  /** Input gradient: out [N, H, W, C] = col2im(grad @ wᵀ), grad [N·OH·OW, Cout]. */
+  conv2dBackwardInput(out: Storage, grad: View, w: View, g: ConvGeometry): void;
+  /** Weight gradient: out [KH·KW·C, Cout] = im2col(x)ᵀ @ grad. */
+  conv2dBackwardWeight(out: Storage, x: View, grad: View, g: ConvGeometry): void;
   /** out[i, :] = table[idx[i], :] ; table dense [R, D], idx holds integer-valued floats. */
   gather(out: Storage, table: View, idx: View, rows: number, dim: number): void;
   /** out[r, :] = Σ_{i: idx[i] = r} grad[i, :] ; out dense [R, D]. */

@@ -1,5 +1,6 @@
 // Composite ops built from the primitives; their gradients come for free.
 import type { Activation, ConvGeometry } from './backend.ts';
+import { isGradEnabled } from './autograd.ts';
 import { Tensor } from './tensor.ts';
 
 export function softmax(x: Tensor, axis = -1): Tensor {
@@ -78,13 +79,47 @@ export function col2im(cols: Tensor, g: ConvGeometry): Tensor {
   return Tensor.record(out, [cols], (grad) => [im2col(grad, g)]);
 }
 
-/** 2-D convolution, NHWC input, weight [KH, KW, C_in, C_out], as im2col + one matmul with a fused epilogue. */
+/**
+ * 2-D convolution, NHWC input, weight [KH, KW, C_in, C_out], with a fused
+ * bias + activation epilogue. One backend primitive per pass (forward, input
+ * gradient, weight gradient); the backend runs each as im2col + matmul or as
+ * an implicit GEMM that reads the input directly, whichever its tuner chose.
+ */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null, options: { stride?: number; pad?: number; act?: Activation } = {}): Tensor {
   const g = convGeometry(x.shape, weight.shape, options.stride ?? 1, options.pad ?? 0);
-  const cols = im2col(x, g);
-  const w2 = weight.reshape([g.kh * g.kw * g.c, weight.shape[3]]);
-  const y = cols.matmul(w2, { bias, act: options.act });
-  return y.reshape([g.n, g.oh, g.ow, weight.shape[3]]);
+  const cout = weight.shape[3];
+  const w = weight.contiguous();
+  const act = options.act ?? 'none';
+  const wantsGrad = isGradEnabled() && (x.requiresGrad || w.requiresGrad || !!bias?.requiresGrad);
+  // With gradients, the activation runs as its own op so backward sees its input.
+  const fusedAct = wantsGrad ? 'none' : act;
+  const out = Tensor.empty([g.n * g.oh * g.ow, cout], x.backend);
+  x.backend.conv2d(out.storage, x, w, g, { bias, act: fusedAct });
+  const inputs = bias ? [x, w, bias] : [x, w];
+  const z = Tensor.record(out, inputs, (grad) => {
+    const gd = grad.contiguous();
+    const dx = x.requiresGrad ? conv2dBackwardInput(gd, w, g) : null;
+    const dw = w.requiresGrad ? conv2dBackwardWeight(x, gd, g).reshape(w.shape) : null;
+    const db = bias?.requiresGrad ? gd.sumTo(bias.shape) : null;
+    return bias ? [dx, dw, db] : [dx, dw];
+  });
+  const y = z.reshape([g.n, g.oh, g.ow, cout]);
+  if (fusedAct === act || act === 'none') return y;
+  return act === 'relu' ? y.relu() : y.gelu();
+}
+
+/** ∂L/∂x of conv2d from ∂L/∂y as [N·OH·OW, C_out] (first-order: not itself differentiable). */
+export function conv2dBackwardInput(grad: Tensor, weight: Tensor, g: ConvGeometry): Tensor {
+  const out = Tensor.empty([g.n, g.h, g.w, g.c], grad.backend);
+  grad.backend.conv2dBackwardInput(out.storage, grad, weight, g);
+  return out;
+}
+
+/** ∂L/∂w of conv2d as [KH·KW·C_in, C_out] (first-order: not itself differentiable). */
+export function conv2dBackwardWeight(x: Tensor, grad: Tensor, g: ConvGeometry): Tensor {
+  const out = Tensor.empty([g.kh * g.kw * g.c, grad.shape[1]], grad.backend);
+  grad.backend.conv2dBackwardWeight(out.storage, x, grad, g);
+  return out;
 }
 
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null, act: Activation = 'none'): Tensor {

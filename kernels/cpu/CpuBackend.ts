@@ -57,6 +57,19 @@ function dense(v: View): Data {
   return out;
 }
 
+/** Rows, window length and output channels of a convolution with weight view w [KH, KW, C, Cout]. */
+export function convSizes(g: ConvGeometry, w: View): { rows: number; window: number; cout: number } {
+  return { rows: g.n * g.oh * g.ow, window: g.kh * g.kw * g.c, cout: w.shape[3] };
+}
+
+/** A dense (row-major, any offset) weight [KH, KW, C, Cout] as the matrix [1, KH·KW·C, Cout]. */
+export function weightAsMatrix(w: View, window: number, cout: number): View {
+  const [, kw, c] = w.shape;
+  const dense = [kw * c * cout, c * cout, cout, 1];
+  if (w.shape.some((d, i) => d > 1 && w.strides[i] !== dense[i])) throw new Error('conv2d: the weight must be a dense [KH, KW, C, Cout] tensor');
+  return { storage: w.storage, shape: [1, window, cout], strides: [0, cout, 1], offset: w.offset };
+}
+
 const ACT: Record<string, (x: number) => number> = {
   none: (x) => x,
   relu: MAP_OPS.relu.cpu as (x: number) => number,
@@ -189,6 +202,36 @@ export class CpuBackend implements Backend {
               for (let c = 0; c < g.c; c++) o[((n * g.h + iy) * g.w + ix) * g.c + c] += d[row + (ky * g.kw + kx) * g.c + c];
             }
         }
+  }
+
+  // Convolutions as im2col + matmul (+ col2im), through temporary storage.
+  conv2d(out: Storage, x: View, w: View, g: ConvGeometry, options: MatmulOptions = {}): void {
+    const { rows, window, cout } = convSizes(g, w);
+    const cols = this.alloc(rows * window);
+    this.im2col(cols, x, g);
+    this.matmul(out, { storage: cols, shape: [1, rows, window], strides: [0, window, 1], offset: 0 }, weightAsMatrix(w, window, cout), options);
+    this.release(cols);
+  }
+
+  conv2dBackwardInput(out: Storage, grad: View, w: View, g: ConvGeometry): void {
+    const { rows, window, cout } = convSizes(g, w);
+    const cols = this.alloc(rows * window);
+    const wm = weightAsMatrix(w, window, cout);
+    const wT: View = { storage: wm.storage, shape: [1, cout, window], strides: [0, wm.strides[2], wm.strides[1]], offset: wm.offset };
+    this.matmul(cols, { storage: grad.storage, shape: [1, rows, cout], strides: [0, grad.strides[0], grad.strides[1]], offset: grad.offset }, wT);
+    this.col2im(out, { storage: cols, shape: [rows, window], strides: [window, 1], offset: 0 }, g);
+    this.release(cols);
+  }
+
+  conv2dBackwardWeight(out: Storage, x: View, grad: View, g: ConvGeometry): void {
+    const rows = g.n * g.oh * g.ow;
+    const window = g.kh * g.kw * g.c;
+    const cout = grad.shape[1];
+    const cols = this.alloc(rows * window);
+    this.im2col(cols, x, g);
+    const colsT: View = { storage: cols, shape: [1, window, rows], strides: [0, 1, window], offset: 0 };
+    this.matmul(out, colsT, { storage: grad.storage, shape: [1, rows, cout], strides: [0, grad.strides[0], grad.strides[1]], offset: grad.offset });
+    this.release(cols);
   }
 
   gather(out: Storage, table: View, idx: View, rows: number, dim: number): void {

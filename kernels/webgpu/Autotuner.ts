@@ -34,7 +34,7 @@ export interface TuneOptions {
   timer?: 'auto' | 'wall';
   /** Extra candidates (tests inject a deliberately wrong one); they change the candidate-set checksum. */
   extraMatmulVariants?: MatmulVariant[];
-  /** Timed samples per finalist (default 5). */
+  /** Timed samples per finalist (default 7). */
   samples?: number;
   /** Target GPU milliseconds per timed submission (default 4). */
   targetMs?: number;
@@ -156,7 +156,10 @@ export class Autotuner {
     if (this.mode !== 'tune') return [];
     const reports: TuneReport[] = [];
     while (this.pending.size > 0) {
-      const [key, make] = this.pending.entries().next().value as [string, () => TuneJob];
+      // Matmuls first: the im2col path of a convolution runs a matmul, which
+      // should be tuned before the convolution's candidates are compared.
+      const entries = [...this.pending.entries()];
+      const [key, make] = entries.find(([k]) => k.startsWith('matmul')) ?? entries[0];
       this.pending.delete(key);
       this.done.add(key);
       const job = make();
@@ -218,7 +221,7 @@ export class Autotuner {
     const finalists = [...valid].sort((a, b) => first.get(a)! - first.get(b)!).slice(0, 5);
     if (def && !finalists.includes(def)) finalists.push(def);
     const samples = new Map<MatmulChoice, number[]>(finalists.map((c) => [c, []]));
-    const rounds = this.options.samples ?? 5;
+    const rounds = this.options.samples ?? 7;
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 ? [...finalists].reverse() : finalists;
       for (const c of order) samples.get(c)!.push(await this.timeOf(job, c, reps));
@@ -226,7 +229,15 @@ export class Autotuner {
     const med = new Map([...samples].map(([c, xs]) => [c, median(xs)]));
     let best = finalists.reduce((a, b) => (med.get(b)! < med.get(a)! ? b : a));
     const defMs = def ? med.get(def)! : NaN;
-    if (def && best !== def && !(med.get(best)! < MARGIN * defMs)) best = def;
+    if (def && best !== def) {
+      // Replace the default only if the winner's median is clearly lower and it
+      // was faster in most rounds, each round timing both close together (a
+      // load spike on a shared machine then cannot crown a slower kernel).
+      const ours = samples.get(best)!;
+      const theirs = samples.get(def)!;
+      const wins = ours.filter((t, r) => t < theirs[r]).length;
+      if (!(med.get(best)! < MARGIN * defMs) || wins < Math.ceil(0.6 * rounds)) best = def;
+    }
     const entry: TuneEntry = {
       choice: choiceId(best),
       default: defId,

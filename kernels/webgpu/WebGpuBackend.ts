@@ -7,10 +7,10 @@ import { contiguousStrides, numel, MAX_RANK } from '../shape.ts';
 import { BufferPool } from './BufferPool.ts';
 import { mapKernel, MAP_UNIFORM_BYTES, viewKind } from './wgsl/map.ts';
 import { matmulSmallKernel, splitKReduceKernel } from './wgsl/matmul.ts';
-import { MATMUL_UNIFORM_BYTES, matmulTiledKernel, tiledKey, tileM, tileN, type TiledSpec } from './wgsl/matmulTiled.ts';
+import { CONV_MATMUL_UNIFORM_BYTES, MATMUL_UNIFORM_BYTES, matmulTiledKernel, tiledKey, tileM, tileN, type TiledSpec } from './wgsl/matmulTiled.ts';
 import { Autotuner, type TuneJob, type TuneOptions, type TuneReport } from './Autotuner.ts';
-import { choiceFits, defaultMatmulChoice, matmulCandidates, parseChoiceId, variantCatalog, type DeviceLimits, type MatmulChoice, type MatmulProblem, type MatmulVariant } from './variants.ts';
-import { CpuBackend } from '../cpu/CpuBackend.ts';
+import { choiceFits, convGemm, defaultMatmulChoice, matmulCandidates, parseChoiceId, variantCatalog, type ConvPass, type DeviceLimits, type MatmulChoice, type MatmulProblem, type MatmulVariant } from './variants.ts';
+import { CpuBackend, weightAsMatrix } from '../cpu/CpuBackend.ts';
 import { reduceKernel, reduceShapeFor, REDUCE_UNIFORM_BYTES } from './wgsl/reduce.ts';
 import { adamwKernel, col2imKernel, fillKernel, gatherKernel, im2colKernel, randomKernel, scatterAddKernel } from './wgsl/misc.ts';
 
@@ -81,6 +81,21 @@ export function matmulKey(p: MatmulProblem): string {
   return `matmul:f32:${lay}:b${Math.min(pow2(p.B), BATCH_CAP)}:m${pow2(p.M)}:n${pow2(p.N)}:k${pow2(p.K)}`;
 }
 
+/** A convolution pass as an implicit GEMM problem (layouts pick the loader order that walks memory contiguously). */
+export function convProblem(pass: ConvPass, g: ConvGeometry, cout: number): MatmulProblem {
+  const { M, N, K, aSource } = convGemm(pass, g, cout);
+  return { B: 1, M, N, K, aLayout: pass === 'dw' ? 't' : 'n', bLayout: 'n', vecA: false, vecB: N % 4 === 0, aSource };
+}
+
+export function convKey(pass: ConvPass, g: ConvGeometry, p: MatmulProblem): string {
+  return `conv.${pass}:f32:k${g.kh}x${g.kw}s${g.stride}p${g.pad}:c${pow2(g.c)}:m${pow2(p.M)}:n${pow2(p.N)}:k${pow2(p.K)}`;
+}
+
+/** A [rows, cols] view as the matmul operand [1, rows, cols]. */
+function rowsView(v: View): View {
+  return { storage: v.storage, shape: [1, v.shape[0], v.shape[1]], strides: [0, v.strides[0], v.strides[1]], offset: v.offset };
+}
+
 /** Element count a strided view spans in its storage (offset included). */
 function spanOf(v: { shape: readonly number[]; strides: readonly number[]; offset: number }): number {
   return v.offset + v.shape.reduce((n, d, i) => n + (d - 1) * v.strides[i], 0) + 1;
@@ -123,7 +138,9 @@ export class WebGpuBackend implements Backend {
   readonly tuner: Autotuner;
   private readonly limits: DeviceLimits;
   private readonly catalog: MatmulVariant[];
+  private readonly convCatalog: MatmulVariant[];
   private forced: MatmulChoice | null = null;
+  private forcedConv: MatmulChoice | null = null;
   private timing = false;
   private tuneQuerySet: GPUQuerySet | null = null;
 
@@ -155,7 +172,8 @@ export class WebGpuBackend implements Backend {
     this.catalog = [...variantCatalog(this.limits, 'matmul'), ...(tune.extraMatmulVariants ?? [])];
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     const adapter = { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', device: info?.device ?? '', description: info?.description ?? '' };
-    this.tuner = new Autotuner(adapter, { matmul: this.catalog, conv: [] }, { matmul: this.catalogSource(this.catalog), conv: '' }, tune);
+    this.convCatalog = variantCatalog(this.limits, 'conv');
+    this.tuner = new Autotuner(adapter, { matmul: this.catalog, conv: this.convCatalog }, { matmul: this.catalogSource(this.catalog), conv: this.convCatalogSource() }, tune);
   }
 
   /** The WGSL of every candidate in a canonical configuration: what the cache's checksum covers. */
@@ -168,6 +186,37 @@ export class WebGpuBackend implements Backend {
       } else parts.push(v.id);
     }
     return parts.join('\n');
+  }
+
+  /** WGSL of every convolution candidate (all three passes), for the cache checksum. */
+  private convCatalogSource(): string {
+    const parts = [im2colKernel(), col2imKernel()];
+    for (const v of this.convCatalog) {
+      if (v.kind !== 'tiled') {
+        parts.push(v.id);
+        continue;
+      }
+      for (const aSource of ['im2col', 'im2colT', 'col2im'] as const) {
+        parts.push(`${v.id}:${aSource}\n${matmulTiledKernel({ ...v.config, aLayout: 'n', bLayout: 'n', vecA: false, vecB: v.vec4, aSource })}`);
+      }
+    }
+    return parts.join('\n');
+  }
+
+  /** Forces one convolution kernel ('im2col' or a tiled implicit-GEMM id, '…/sN' for split-K) for every pass; null undoes it. */
+  forceConv(id: string | null): void {
+    if (id === null) {
+      this.forcedConv = null;
+      return;
+    }
+    const choice = parseChoiceId(id, this.convCatalog);
+    if (!choice) throw new Error(`unknown conv variant '${id}' (known: ${this.convCatalog.map((v) => v.id).join(', ')})`);
+    this.forcedConv = choice;
+  }
+
+  /** Variant ids of the convolution candidate set on this device. */
+  convVariants(): string[] {
+    return this.convCatalog.map((v) => v.id);
   }
 
   /**
@@ -488,6 +537,144 @@ export class WebGpuBackend implements Backend {
   private splitKReduce(out: Storage, partial: Storage, splits: number, total: number, M: number, N: number, act: number, bias: View | null): void {
     const u = new Uint32Array([M, N, 0, act, bias ? 1 : 0, bias?.offset ?? 0, splits, total]);
     this.dispatch('matmul:splitk-reduce', splitKReduceKernel, u.buffer, [buf(partial), bias ? buf(bias.storage) : this.dummy, buf(out)], total);
+  }
+
+  // ── convolution: im2col + matmul, or implicit GEMM, chosen per shape ──────
+  conv2d(out: Storage, x: View, w: View, g: ConvGeometry, options: MatmulOptions = {}): void {
+    this.convPass('fwd', out, x, w, g, { none: 0, relu: 1, gelu: 2 }[options.act ?? 'none'], options.bias ?? null);
+  }
+  conv2dBackwardInput(out: Storage, grad: View, w: View, g: ConvGeometry): void {
+    this.convPass('dx', out, grad, w, g, 0, null);
+  }
+  conv2dBackwardWeight(out: Storage, x: View, grad: View, g: ConvGeometry): void {
+    this.convPass('dw', out, x, grad, g, 0, null);
+  }
+
+  /**
+   * One convolution pass. `src` is what the implicit GEMM gathers from (x for
+   * fwd and dw, the output gradient [rows, Cout] for dx); `other` is the
+   * weight (fwd, dx) or the output gradient (dw).
+   */
+  private convPass(pass: ConvPass, out: Storage, src: View, other: View, g: ConvGeometry, act: number, bias: View | null): void {
+    const cout = pass === 'dw' ? other.shape[1] : other.shape[3];
+    const p = convProblem(pass, g, cout);
+    if (p.M * p.N === 0) return;
+    const key = convKey(pass, g, p);
+    let choice: MatmulChoice = { variant: this.convCatalog[0], splits: 1 };
+    if (this.forcedConv && choiceFits(this.forcedConv, p, this.limits)) choice = this.forcedConv;
+    else {
+      const tuned = this.tuner.lookup('conv', key);
+      if (tuned && choiceFits(tuned, p, this.limits)) choice = tuned;
+      else if (!tuned && this.tuner.mode === 'tune' && !this.timing) {
+        const geo = (v: View) => ({ shape: [...v.shape], strides: [...v.strides], offset: v.offset });
+        const gs = geo(src);
+        const go = geo(other);
+        this.tuner.want(key, () => this.convJob(key, pass, g, p, gs, go));
+      }
+    }
+    this.runConv(choice, pass, p, out, src, other, g, act, bias);
+  }
+
+  private runConv(choice: MatmulChoice, pass: ConvPass, p: MatmulProblem, out: Storage, src: View, other: View, g: ConvGeometry, act: number, bias: View | null): void {
+    const v = choice.variant;
+    const rows = g.n * g.oh * g.ow;
+    const window = g.kh * g.kw * g.c;
+    if (v.kind === 'im2col') {
+      const opts: MatmulOptions = { bias, act: (['none', 'relu', 'gelu'] as const)[act] };
+      const cols = this.alloc(rows * window);
+      if (pass === 'fwd') {
+        this.im2col(cols, src, g);
+        this.matmul(out, { storage: cols, shape: [1, rows, window], strides: [0, window, 1], offset: 0 }, weightAsMatrix(other, window, p.N), opts);
+      } else if (pass === 'dw') {
+        this.im2col(cols, src, g);
+        this.matmul(out, { storage: cols, shape: [1, window, rows], strides: [0, 1, window], offset: 0 }, rowsView(other), opts);
+      } else {
+        const wm = weightAsMatrix(other, window, other.shape[3]);
+        const wT: View = { storage: wm.storage, shape: [1, wm.shape[2], window], strides: [0, 1, wm.shape[2]], offset: wm.offset };
+        this.matmul(cols, rowsView(src), wT);
+        this.col2im(out, { storage: cols, shape: [rows, window], strides: [window, 1], offset: 0 }, g);
+      }
+      this.release(cols);
+      return;
+    }
+    if (v.kind !== 'tiled') throw new Error(`conv2d: variant '${v.id}' is not a convolution kernel`);
+    // The gathered tensor as NHWC strides, and the dense B operand.
+    let gathered: { view: View; ch: number; st: number[] };
+    let bView: View;
+    let temp: Storage | null = null;
+    if (pass === 'dx') {
+      const [s0, s1] = src.strides;
+      gathered = { view: src, ch: p.K / (g.kh * g.kw), st: [g.oh * g.ow * s0, g.ow * s0, s0, s1] };
+      // B[(ky, kx, co), c] = w[ky, kx, c, co]: a permuted copy of the weight.
+      const [kh, kw, c, co] = other.shape;
+      temp = this.alloc(kh * kw * co * c);
+      this.map('copy', { storage: temp, shape: [kh, kw, co, c], strides: [kw * co * c, co * c, c, 1], offset: 0 }, [{ storage: other.storage, shape: [kh, kw, co, c], strides: [other.strides[0], other.strides[1], other.strides[3], other.strides[2]], offset: other.offset }]);
+      bView = { storage: temp, shape: [1, p.K, p.N], strides: [0, p.N, 1], offset: 0 };
+    } else {
+      gathered = { view: src, ch: g.c, st: [...src.strides] };
+      bView = pass === 'fwd' ? weightAsMatrix(other, window, p.N) : rowsView(other);
+    }
+    const spec: TiledSpec = { ...v.config, aLayout: v.layoutAware ? p.aLayout : 'n', bLayout: 'n', vecA: false, vecB: v.vec4 && v.layoutAware && p.vecB && bView.offset % 4 === 0 && bView.strides[2] === 1 && bView.strides[1] % 4 === 0, aSource: p.aSource };
+    const splits = choice.splits;
+    const kPerSplit = Math.ceil(p.K / splits / spec.tk) * spec.tk;
+    const target = splits > 1 ? this.alloc(splits * p.M * p.N) : out;
+    const fused = splits === 1;
+    const u = new Uint32Array(CONV_MATMUL_UNIFORM_BYTES / 4);
+    u.set([p.M, p.N, p.K, fused ? act : 0, gathered.view.offset, 0, 0, 0, bView.offset, 0, bView.strides[1], bView.strides[2], fused && bias ? 1 : 0, bias?.offset ?? 0, 0, 0, kPerSplit, splits, 1, 0]);
+    u.set([g.n, g.h, g.w, g.c, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow, gathered.ch, 0, ...gathered.st], 20);
+    const key = tiledKey(spec);
+    const groups: [number, number, number] = [Math.ceil(p.N / tileN(spec)), Math.ceil(p.M / tileM(spec)), splits];
+    this.dispatchGroups(key, () => matmulTiledKernel(spec), u.buffer, [buf(gathered.view.storage), buf(bView.storage), bias ? buf(bias.storage) : this.dummy, buf(target)], groups, `${key} ${p.M}×${p.N}×${p.K} split ${splits}`);
+    if (!fused) {
+      this.splitKReduce(out, target, splits, p.M * p.N, p.M, p.N, act, bias);
+      this.release(target);
+    }
+    if (temp) this.release(temp);
+  }
+
+  /** A tuning job for one convolution pass: random operands, the CPU reference, runs and timings. */
+  private convJob(key: string, pass: ConvPass, g: ConvGeometry, p: MatmulProblem, gs: ViewGeometry, go: ViewGeometry): TuneJob {
+    const dataS = tuneData(spanOf(gs), 3);
+    const dataO = tuneData(spanOf(go), 4);
+    const S = this.alloc(dataS.length);
+    const O = this.alloc(dataO.length);
+    this.write(S, dataS);
+    this.write(O, dataO);
+    const outLen = pass === 'dx' ? g.n * g.h * g.w * g.c : p.M * p.N;
+    const out = this.alloc(outLen);
+    const vs: View = { storage: S, ...gs };
+    const vo: View = { storage: O, ...go };
+    return {
+      op: 'conv',
+      key,
+      shape: `${pass} ${g.n}×${g.h}×${g.w}×${g.c} k${g.kh}×${g.kw} s${g.stride} p${g.pad} → ${p.M}×${p.N}×${p.K}`,
+      candidates: matmulCandidates(p, this.convCatalog, this.limits),
+      fallback: { variant: this.convCatalog[0], splits: 1 },
+      timer: this.timerKind(),
+      reference: () => {
+        const cpu = new CpuBackend();
+        const cs = cpu.alloc(dataS.length);
+        const co = cpu.alloc(dataO.length);
+        cpu.write(cs, dataS);
+        cpu.write(co, dataO);
+        const res = cpu.alloc(outLen);
+        const a: View = { storage: cs, ...gs };
+        const b: View = { storage: co, ...go };
+        if (pass === 'fwd') cpu.conv2d(res, a, b, g);
+        else if (pass === 'dw') cpu.conv2dBackwardWeight(res, a, b, g);
+        else cpu.conv2dBackwardInput(res, a, b, g);
+        return (res as unknown as { data: Float32Array }).data;
+      },
+      run: (choice) => this.checked(async () => {
+        this.fillBits(out, 0x7fc00000);
+        this.runConv(choice, pass, p, out, vs, vo, g, 0, null);
+        return this.readRaw({ storage: out, shape: [outLen], strides: [1], offset: 0 });
+      }),
+      time: (choice, reps) => this.timeWork(reps, () => this.runConv(choice, pass, p, out, vs, vo, g, 0, null)),
+      dispose: () => {
+        for (const s of [S, O, out]) this.release(s);
+      },
+    };
   }
 
   im2col(out: Storage, input: View, g: ConvGeometry): void {

@@ -5,7 +5,7 @@
 // with split-K.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CpuBackend, Tensor } from '../../kernels/index.ts';
+import { CpuBackend, F, Tensor } from '../../kernels/index.ts';
 import { WebGpuBackend } from '../../kernels/webgpu/WebGpuBackend.ts';
 import { expectParity, gpuBackendForTests, runs, seedArb, uniform, type InputSpec } from './helpers.ts';
 
@@ -14,6 +14,7 @@ const gpu = (created?.backend as WebGpuBackend | undefined) ?? null;
 const cpu = new CpuBackend({ poison: true });
 afterAll(() => {
   gpu?.forceMatmul(null);
+  gpu?.forceConv(null);
   created?.dispose();
 });
 const itGpu = it.skipIf(!gpu);
@@ -107,4 +108,59 @@ describe('matmul variants (each forced) match the CPU reference', () => {
     a.dispose();
     b.dispose();
   });
+});
+
+interface ConvCase {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  cout: number;
+  k: number;
+  stride: number;
+  pad: number;
+  bias: boolean;
+  act: 'none' | 'relu' | 'gelu';
+  seed: number;
+}
+
+async function convCase(label: string, g: ConvCase, permuted = false): Promise<void> {
+  const xs = permuted ? [g.n, g.c, g.h, g.w] : [g.n, g.h, g.w, g.c];
+  const ws = [g.k, g.k, g.c, g.cout];
+  const inputs = [input(xs, uniform(xs, g.seed)), input(ws, uniform(ws, g.seed + 1, -0.5, 0.5))];
+  if (g.bias) inputs.push(input([g.cout], uniform([g.cout], g.seed + 2)));
+  await expectParity(
+    cpu,
+    gpu!,
+    `${label} conv ${JSON.stringify(g)}${permuted ? ' (NCHW storage, permuted view)' : ''}`,
+    inputs,
+    ([x, w, b]) => F.conv2d(permuted ? x.permute([0, 2, 3, 1]) : x, w, b ?? null, { stride: g.stride, pad: g.pad, act: g.act }),
+    { grad: 'both', tol: 'norm', seed: g.seed },
+  );
+}
+
+describe('convolution variants (each forced: im2col + matmul, implicit GEMM) match the CPU reference', () => {
+  itGpu('the candidate set holds im2col and implicit-GEMM kernels', () => {
+    const ids = gpu!.convVariants();
+    expect(ids[0]).toBe('im2col');
+    expect(ids.length).toBeGreaterThan(4);
+    expect(() => gpu!.forceConv('nope')).toThrow(/unknown conv variant/);
+  });
+
+  for (const id of gpu?.convVariants() ?? []) {
+    itGpu(`${id}: forward, input gradient, weight gradient (strides, padding, odd channels, split-K)`, async () => {
+      gpu!.forceConv(id);
+      try {
+        await convCase(id, { n: 2, h: 7, w: 5, c: 3, cout: 8, k: 3, stride: 2, pad: 1, bias: true, act: 'relu', seed: 31 });
+        await convCase(id, { n: 1, h: 6, w: 6, c: 4, cout: 5, k: 2, stride: 1, pad: 0, bias: false, act: 'gelu', seed: 32 }, true);
+        await convCase(id, { n: 3, h: 8, w: 8, c: 3, cout: 4, k: 4, stride: 4, pad: 0, bias: true, act: 'none', seed: 33 });
+        if (id !== 'im2col') {
+          gpu!.forceConv(`${id}/s3`);
+          await convCase(`${id}/s3`, { n: 2, h: 9, w: 9, c: 5, cout: 7, k: 3, stride: 1, pad: 1, bias: true, act: 'gelu', seed: 34 });
+        }
+      } finally {
+        gpu!.forceConv(null);
+      }
+    });
+  }
 });
