@@ -131,6 +131,7 @@ export class ControlLoop {
   private inflightCount = 0;
   private consecutive = 0;
   private lastReport: HealthReport | null = null;
+  private lastStopNs = -Infinity;
 
   constructor(private readonly o: LoopOptions) {
     this.periodNs = 1e9 / o.rateHz;
@@ -200,6 +201,7 @@ export class ControlLoop {
 
   private sendStop(): boolean {
     const sent = this.o.robot.safeStop();
+    this.lastStopNs = this.o.clock.nowNs();
     if (sent) {
       this.stats.stops_sent++;
       this.events.emit('stopSent', { t_ns: this.o.clock.nowNs(), gripper: this.o.safety.lastCommand.gripper });
@@ -239,7 +241,8 @@ export class ControlLoop {
       const stoppedAt = this.o.gate.stoppedAtNs;
       const d = this.o.gate.update(report, start);
       if (d.entered) this.enterStop(report, start, 'tick');
-      else if (d.hold) this.sendStop();
+      // Held: repeat the stop once per tick (not again right after the watchdog sent one).
+      else if (d.hold && start - this.lastStopNs >= this.periodNs / 2) this.sendStop();
       if (d.resumed) {
         this.o.controller.reset();
         this.events.emit('resume', { t_ns: start, stoppedS: stoppedAt === null ? 0 : (start - stoppedAt) / 1e9 });
