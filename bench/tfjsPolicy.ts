@@ -28,7 +28,6 @@ export async function loadTfjs(): Promise<Tf> {
   // Node 20 has no navigator; tfjs-backend-webgpu checks navigator.gpu at import.
   if (!g.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]), userAgent: 'node' }, configurable: true, writable: true });
   const tf = (await import('@tensorflow/tfjs-core')) as Tf;
-  await registerGradients();
   await import('@tensorflow/tfjs-backend-cpu');
   await import('@tensorflow/tfjs-backend-webgpu');
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -45,7 +44,10 @@ export async function loadTfjs(): Promise<Tf> {
  * the core code registers into the global gradient registry and runs on the
  * global engine, exactly as the @tensorflow/tfjs union package does.
  */
-async function registerGradients(): Promise<void> {
+let gradients = false;
+export async function registerGradients(): Promise<void> {
+  if (gradients) return;
+  gradients = true;
   const require = createRequire(import.meta.url);
   const esbuild = await import('esbuild');
   const entry = path.join(path.dirname(require.resolve('@tensorflow/tfjs-core/package.json')), 'dist', 'register_all_gradients.js');

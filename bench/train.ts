@@ -13,7 +13,7 @@ import { defaultConfig } from '../policy/index.ts';
 import { machineInfo, quantile, type BenchRow, type MachineInfo } from './kernels.ts';
 import { matmulFlops, policyMatmulShapes } from './kernelsShapes.ts';
 import { SIM_DIMS, policyWorkload, syntheticBatch } from './trainPolicy.ts';
-import { TfPolicy, loadTfjs, tfBackendInfo, useTfBackend, type Tf } from './tfjsPolicy.ts';
+import { TfPolicy, loadTfjs, registerGradients, tfBackendInfo, useTfBackend, type Tf } from './tfjsPolicy.ts';
 
 export interface TrainBenchOptions {
   quick?: boolean;
@@ -103,6 +103,7 @@ export async function benchTrain(opts: TrainBenchOptions = {}): Promise<TrainBen
   impls.push(ours('ours-cpu', new CpuBackend()));
 
   const tf = await loadTfjs();
+  await registerGradients();
   const tfImpl = async (name: 'webgpu' | 'wasm' | 'cpu', limit?: number, note?: string): Promise<StepImpl | string> => {
     const why = await useTfBackend(tf, name);
     if (why) return why;
