@@ -22,15 +22,8 @@ const RecordFlags = z
 export async function recordCommand(raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(RecordFlags, { ...raw, seed: raw.seed ?? '0' });
   if (!process.stdin.isTTY) throw new CliError('record needs an interactive terminal (stdin is not a TTY); to record from a browser use `senseact ui`', 2);
-  const { loadTeleopConfig, ConfigError, RecordingSession, TerminalTeleop } = await import('../teleop/index.ts');
-  let config;
-  try {
-    config = loadTeleopConfig(flags.config);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message, 2);
-    throw err;
-  }
-  if (flags.operator) config.operator = flags.operator;
+  const { RecordingSession, TerminalTeleop } = await import('../teleop/index.ts');
+  const config = await (await import('./ui.ts')).teleopConfig(flags.config, flags.operator);
   const outDir = path.resolve(flags.out);
 
   let robot;

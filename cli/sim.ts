@@ -6,14 +6,8 @@ import { TASK_NAMES } from '../sim/index.ts';
 import { recordEpisodes } from '../sim/record.ts';
 import { createNodeCamera } from '../sim/camera-node.ts';
 import { CliError } from './errors.ts';
+import { intString, parseFlags } from './flags.ts';
 import { progressBar } from './progress.ts';
-
-const intString = (name: string, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `${name} must be a whole number`)
-    .transform(Number)
-    .pipe(z.number().int().min(min, `${name} must be ≥ ${min}`).max(max, `${name} must be ≤ ${max}`));
 
 const SimRunFlags = z.object({
   task: z.enum(TASK_NAMES, { message: `--task must be one of: ${TASK_NAMES.join(', ')}` }),
@@ -24,14 +18,6 @@ const SimRunFlags = z.object({
   camera: z.boolean().default(true),
 });
 
-function parseFlags<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
-  const r = schema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new CliError(issue.message, 2);
-  }
-  return r.data;
-}
 
 export async function simRunCommand(raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(SimRunFlags, raw);

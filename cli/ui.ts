@@ -39,17 +39,23 @@ export async function rosbridgeTeleopRobot(url: string, opts: { camera: boolean;
   return new RuntimeTeleopRobot(new RosbridgeRobot({ url, config: config.robot, streams }), opts.serviceTimeoutS);
 }
 
-export async function uiCommand(raw: Record<string, unknown>): Promise<void> {
-  const flags = parseFlags(UiFlags, { ...raw, seed: raw.seed ?? '0' });
-  const { loadTeleopConfig, ConfigError, RecordingSession, UiServer } = await import('../teleop/index.ts');
-  let config;
+/** The teleop config (file or defaults) with the --operator override; a bad file exits 2 naming the field. */
+export async function teleopConfig(file: string | undefined, operator: string | undefined) {
+  const { loadTeleopConfig, ConfigError } = await import('../teleop/index.ts');
   try {
-    config = loadTeleopConfig(flags.config);
+    const config = loadTeleopConfig(file);
+    if (operator) config.operator = operator;
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 2);
     throw err;
   }
-  if (flags.operator) config.operator = flags.operator;
+}
+
+export async function uiCommand(raw: Record<string, unknown>): Promise<void> {
+  const flags = parseFlags(UiFlags, { ...raw, seed: raw.seed ?? '0' });
+  const { RecordingSession, UiServer } = await import('../teleop/index.ts');
+  const config = await teleopConfig(flags.config, flags.operator);
   const robot = await rosbridgeTeleopRobot(flags.robot, { camera: true, serviceTimeoutS: config.service_timeout_s });
   await robot.start(3000);
   // The task names the episodes: --task, else what the robot reports (the simulator's task_status), else 'teleop'.

@@ -216,25 +216,17 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
     const seconds = (performance.now() - t0) / 1000;
     const weights: Record<string, NamedTensor> = {};
     for (const [name, t] of model.namedParameters()) weights[name] = { shape: [...t.shape], data: await t.toArray() };
-    const meta: CheckpointMeta = {
-      format: 'senseact-policy',
-      version: 1,
-      config,
-      dims,
-      normalizer: norm,
-      layout,
-      training: {
-        dataset: path.resolve(options.data),
-        episodes: dataset.size,
-        examples: examples.length,
-        steps: total,
-        seconds,
-        backend: backend.name,
-        final_loss: lastLoss,
-        val_loss: lastVal,
-        seeds,
-      },
-    };
+    const meta = checkpointMeta(config, dims, norm, layout, {
+      dataset: path.resolve(options.data),
+      episodes: dataset.size,
+      examples: examples.length,
+      steps: total,
+      seconds,
+      backend: backend.name,
+      final_loss: lastLoss,
+      val_loss: lastVal,
+      seeds,
+    });
     saveCheckpoint(options.out, weights, meta);
     const curveFile = options.out.replace(/\.safetensors$/, '') + '.loss.svg';
     writeFileAtomic(curveFile, lossCurveSvg(curve, valCurve, `training loss (L1, normalized) — ${path.basename(options.out)}`));
@@ -253,15 +245,7 @@ async function saveNearest(options: TrainOptions, config: PolicyConfig, examples
   const t0 = performance.now();
   const table = fitNearest(examples, config, norm, dims);
   const N = examples.length;
-  const meta: CheckpointMeta = {
-    format: 'senseact-policy',
-    version: 1,
-    config,
-    dims,
-    normalizer: norm,
-    layout,
-    training: { dataset: path.resolve(options.data), episodes, examples: N, steps: 0, seconds: (performance.now() - t0) / 1000, backend: 'cpu', final_loss: 0, val_loss: null, seeds },
-  };
+  const meta = checkpointMeta(config, dims, norm, layout, { dataset: path.resolve(options.data), episodes, examples: N, steps: 0, seconds: (performance.now() - t0) / 1000, backend: 'cpu', final_loss: 0, val_loss: null, seeds });
   saveCheckpoint(
     options.out,
     { features: { shape: [N, table.features.length / N], data: table.features }, actions: { shape: [N, table.actions.length / N], data: table.actions } },
@@ -269,6 +253,10 @@ async function saveNearest(options: TrainOptions, config: PolicyConfig, examples
   );
   options.log?.(`nearest-neighbour baseline: ${N} frames stored, k = ${config.neighbours}`);
   return result(options.out, '', meta, { train: N, val: 0 }, 0);
+}
+
+function checkpointMeta(config: PolicyConfig, dims: FeatureDims, normalizer: Normalizer, layout: Layout, training: NonNullable<CheckpointMeta['training']>): CheckpointMeta {
+  return { format: 'senseact-policy', version: 1, config, dims, normalizer, layout, training };
 }
 
 function result(out: string, curve: string, meta: CheckpointMeta, examples: TrainResult['examples'], resumedFrom: number): TrainResult {

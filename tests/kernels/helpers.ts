@@ -4,6 +4,7 @@
 // weighting of its outputs) on a backend and reads everything back.
 import fc from 'fast-check';
 import { createBackend, keep, tidy, Tensor, webgpuRequired, type Backend, type CreatedBackend } from '../../kernels/index.ts';
+import { seededRandom } from '../../sensors/index.ts';
 
 // ── the WebGPU backend under test ──────────────────────────────────────────
 
@@ -25,17 +26,8 @@ export async function gpuBackendForTests(): Promise<CreatedBackend | null> {
 
 // ── seeded data ────────────────────────────────────────────────────────────
 
-/** mulberry32: a tiny seeded PRNG for test data (not the kernels' RNG). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (sensors' seededRandom): a tiny seeded PRNG for test data, not the kernels' RNG. */
+export const prng = seededRandom;
 
 export function numel(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);

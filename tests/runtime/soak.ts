@@ -13,6 +13,7 @@
 // (tests/runtime/soak.test.ts).
 import { parseArgs } from 'node:util';
 import { SimClient, get, killAll, sleep, startServe, startSim, until, type Served, type SimServer } from './procs.ts';
+import { seededRandom } from '../../sensors/index.ts';
 
 export interface SoakResult {
   minutes: number;
@@ -39,17 +40,8 @@ const CONFIG = {
   health: { resume_after_s: 1, min_stale_s: 0.3 },
 };
 
-/** mulberry32: the fault schedule is reproducible from the seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (sensors' seededRandom): the fault schedule is reproducible from the seed. */
+const rng = seededRandom;
 
 type Fault = (s: Soak) => Promise<void>;
 
