@@ -33,6 +33,8 @@ export interface BenchRow {
   skipped?: string;
   samples?: number;
   reps?: number;
+  /** The kernel ours ran on WebGPU (tuned choice, or the default). */
+  kernel?: string;
 }
 
 export interface MachineInfo {
@@ -81,10 +83,13 @@ export function quantile(xs: readonly number[], q: number): number {
 export interface Runner {
   run(reps: number): Promise<void>;
   dispose(): void;
+  /** Which kernel it ran (ours on WebGPU), read after the warm-up. */
+  kernel?: () => string;
 }
 
 interface Contender {
   impl: string;
+  kernel?: string;
   runner: Runner | null;
   skipped?: string;
   reps: number;
@@ -97,9 +102,16 @@ async function measure(contenders: Contender[], samples: number, targetMs: numbe
     if (!c.runner) continue;
     try {
       await c.runner.run(1); // compile, tune, first-touch allocations
-      const t0 = performance.now();
-      await c.runner.run(1);
-      const once = performance.now() - t0;
+      c.kernel = c.runner.kernel?.();
+      // Calibrate on the fastest of three single runs: one hiccup (GC, a
+      // load spike) must not leave a contender at 1 rep, where each sample
+      // would carry a whole submit-and-readback round trip.
+      let once = Infinity;
+      for (let k = 0; k < 3; k++) {
+        const t0 = performance.now();
+        await c.runner.run(1);
+        once = Math.min(once, performance.now() - t0);
+      }
       c.reps = Math.max(1, Math.min(256, Math.round(targetMs / Math.max(once, 0.01))));
     } catch (err) {
       c.skipped = `failed: ${(err as Error).message.split('\n')[0]}`;
@@ -123,7 +135,7 @@ function rowsOf(contenders: Contender[], op: string, shape: string, flops: numbe
   return contenders.map((c) => {
     if (c.times.length === 0) return { op, shape, impl: c.impl, ms_median: null, ms_p90: null, gflops: null, skipped: c.skipped ?? 'not run' };
     const med = quantile(c.times, 0.5);
-    return { op, shape, impl: c.impl, ms_median: med, ms_p90: quantile(c.times, 0.9), gflops: flops / med / 1e6, samples: c.times.length, reps: c.reps };
+    return { op, shape, impl: c.impl, ms_median: med, ms_p90: quantile(c.times, 0.9), gflops: flops / med / 1e6, samples: c.times.length, reps: c.reps, ...(c.kernel ? { kernel: c.kernel } : {}) };
   });
 }
 
@@ -161,6 +173,7 @@ function oursMatmul(backend: Backend, s: MatmulShape): Runner {
     dispose() {
       for (const st of [A, B, out]) backend.release(st);
     },
+    kernel: backend instanceof WebGpuBackend ? () => backend.matmulChoiceFor(a, b).choice : undefined,
   };
 }
 
@@ -181,6 +194,13 @@ function oursConv(backend: Backend, c: ConvShape): Runner {
       x.dispose();
       w.dispose();
     },
+    kernel:
+      backend instanceof WebGpuBackend
+        ? () => {
+            const g = F.convGeometry(x.shape, w.shape, c.stride, c.pad);
+            return (['fwd', 'dx', 'dw'] as const).map((pass) => `${pass} ${backend.convChoiceFor(pass, g, c.cout).choice}`).join(', ');
+          }
+        : undefined,
   };
 }
 
@@ -373,17 +393,18 @@ export function formatKernelBench(r: KernelBenchResult): string {
   lines.push(`  adapter: ${r.adapter}`);
   for (const [k, v] of Object.entries(r.peers)) lines.push(`  ${k}: ${v}`);
   lines.push(`  ms per call, median (GFLOP/s); ratios = peer ms / ours-tuned ms (>1: ours-tuned faster)`);
-  const head = ['op', 'shape', ...KERNEL_IMPLS, 'vs default', 'vs tfjs-webgpu', 'vs tfjs-wasm', 'vs cpu'];
+  const head = ['op', 'shape', ...KERNEL_IMPLS, 'vs default', 'vs tfjs-webgpu', 'vs tfjs-wasm', 'vs cpu', 'tuned kernel (default)'];
   const table: string[][] = [head];
   const shapes = [...new Set(r.rows.map((x) => `${x.op}|${x.shape}`))];
   for (const key of shapes) {
     const [op, shape] = key.split('|');
     const m = new Map(r.rows.filter((x) => x.op === op && x.shape === shape).map((x) => [x.impl, x]));
     const ours = m.get('ours-tuned');
-    table.push([op, shape, ...KERNEL_IMPLS.map((i) => fmtMs(m.get(i)) + fmtGf(m.get(i))), ...KERNEL_IMPLS.slice(1).map((i) => fmtRatio(ours, m.get(i)))]);
+    const kernels = `${ours?.kernel ?? '—'} (${m.get('ours-default')?.kernel ?? '—'})`;
+    table.push([op, shape, ...KERNEL_IMPLS.map((i) => fmtMs(m.get(i)) + fmtGf(m.get(i))), ...KERNEL_IMPLS.slice(1).map((i) => fmtRatio(ours, m.get(i))), kernels]);
   }
   const widths = head.map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  for (const row of table) lines.push('  ' + row.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  for (const row of table) lines.push('  ' + row.map((c, i) => (i < 2 || i === row.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
   lines.push('  over the policy shapes (ours-tuned speedup):');
   for (const [k, v] of Object.entries(r.ratios)) {
     const x = v as { median: number; geomean: number; shapes: number; worst: { shape: string; ratio: number } | null };

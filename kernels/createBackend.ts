@@ -23,7 +23,14 @@ export async function createBackend(options: { prefer?: 'auto' | 'webgpu' | 'cpu
     const backend = new CpuBackend({ poison: options.poison });
     return { backend, reason: choice.reason, gpu: null, dispose: () => backend.destroy() };
   }
-  const backend = new WebGpuBackend(choice.gpu.device, options);
+  // In Node the tuning cache is a file under the user's cache directory (so
+  // `senseact tune` benefits every later run); in the browser it stays in memory.
+  let tune = options.tune;
+  if (typeof window === 'undefined' && tune?.store === undefined) {
+    const { defaultTuneCachePath, fileTuneStore } = await import('./webgpu/tuneFile.ts');
+    tune = { ...tune, store: fileTuneStore(defaultTuneCachePath()) };
+  }
+  const backend = new WebGpuBackend(choice.gpu.device, { ...options, tune });
   return {
     backend,
     reason: choice.reason,

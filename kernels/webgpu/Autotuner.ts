@@ -71,9 +71,12 @@ export interface TuneReport {
   rejected: string[];
 }
 
-const TUNER_VERSION = 'tuner-1';
-/** A candidate must beat the default by this factor to replace it (timer noise). */
-const MARGIN = 0.97;
+const TUNER_VERSION = 'tuner-2';
+/**
+ * A candidate must beat the default's median by this factor to replace it:
+ * measured run to run spread on a loaded 2-core machine is several percent.
+ */
+const MARGIN = 0.93;
 
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);

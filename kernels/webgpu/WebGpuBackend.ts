@@ -632,6 +632,15 @@ export class WebGpuBackend implements Backend {
     if (temp) this.release(temp);
   }
 
+  /** The kernel a convolution pass of this geometry runs now (forced, tuned, or im2col). */
+  convChoiceFor(pass: ConvPass, g: ConvGeometry, cout: number): { key: string; choice: string; tuned: boolean } {
+    const p = convProblem(pass, g, cout);
+    const key = convKey(pass, g, p);
+    const tuned = this.tuner.lookup('conv', key);
+    const c = this.forcedConv && choiceFits(this.forcedConv, p, this.limits) ? this.forcedConv : tuned && choiceFits(tuned, p, this.limits) ? tuned : { variant: this.convCatalog[0], splits: 1 };
+    return { key, choice: c.splits > 1 ? `${c.variant.id}/s${c.splits}` : c.variant.id, tuned: !this.forcedConv && tuned !== null };
+  }
+
   /** A tuning job for one convolution pass: random operands, the CPU reference, runs and timings. */
   private convJob(key: string, pass: ConvPass, g: ConvGeometry, p: MatmulProblem, gs: ViewGeometry, go: ViewGeometry): TuneJob {
     const dataS = tuneData(spanOf(gs), 3);
