@@ -26,7 +26,8 @@ export async function createBackend(options: { prefer?: 'auto' | 'webgpu' | 'cpu
   // In Node the tuning cache is a file under the user's cache directory (so
   // `senseact tune` benefits every later run); in the browser it stays in memory.
   let tune = options.tune;
-  if (typeof window === 'undefined' && tune?.store === undefined) {
+  const inNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+  if (inNode && tune?.store === undefined) {
     const { defaultTuneCachePath, fileTuneStore } = await import('./webgpu/tuneFile.ts');
     tune = { ...tune, store: fileTuneStore(defaultTuneCachePath()) };
   }
