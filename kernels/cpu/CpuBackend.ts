@@ -70,6 +70,29 @@ export function weightAsMatrix(w: View, window: number, cout: number): View {
   return { storage: w.storage, shape: [1, window, cout], strides: [0, cout, 1], offset: w.offset };
 }
 
+/**
+ * Every (patch-matrix element, input element) pair of an NHWC convolution:
+ * `col` indexes the [N·OH·OW, KH·KW·C] patch matrix, `pixel` the input, or
+ * −1 where the tap falls in the zero padding. im2col reads along it, col2im
+ * accumulates back along it.
+ */
+function forEachTap(g: ConvGeometry, fn: (col: number, pixel: number) => void): void {
+  const cols = g.kh * g.kw * g.c;
+  for (let n = 0; n < g.n; n++)
+    for (let oy = 0; oy < g.oh; oy++)
+      for (let ox = 0; ox < g.ow; ox++) {
+        const row = ((n * g.oh + oy) * g.ow + ox) * cols;
+        for (let ky = 0; ky < g.kh; ky++)
+          for (let kx = 0; kx < g.kw; kx++) {
+            const iy = oy * g.stride - g.pad + ky;
+            const ix = ox * g.stride - g.pad + kx;
+            const inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+            const base = ((n * g.h + iy) * g.w + ix) * g.c;
+            for (let c = 0; c < g.c; c++) fn(row + (ky * g.kw + kx) * g.c + c, inside ? base + c : -1);
+          }
+      }
+}
+
 const ACT: Record<string, (x: number) => number> = {
   none: (x) => x,
   relu: MAP_OPS.relu.cpu as (x: number) => number,
@@ -168,41 +191,18 @@ export class CpuBackend implements Backend {
   im2col(out: Storage, input: View, g: ConvGeometry): void {
     const x = dense(input);
     const o = data(out);
-    const cols = g.kh * g.kw * g.c;
-    for (let n = 0; n < g.n; n++)
-      for (let oy = 0; oy < g.oh; oy++)
-        for (let ox = 0; ox < g.ow; ox++) {
-          const row = ((n * g.oh + oy) * g.ow + ox) * cols;
-          for (let ky = 0; ky < g.kh; ky++)
-            for (let kx = 0; kx < g.kw; kx++) {
-              const iy = oy * g.stride - g.pad + ky;
-              const ix = ox * g.stride - g.pad + kx;
-              const inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
-              for (let c = 0; c < g.c; c++) {
-                o[row + (ky * g.kw + kx) * g.c + c] = inside ? x[((n * g.h + iy) * g.w + ix) * g.c + c] : 0;
-              }
-            }
-        }
+    forEachTap(g, (col, pixel) => (o[col] = pixel < 0 ? 0 : x[pixel]));
   }
 
   col2im(out: Storage, colsView: View, g: ConvGeometry): void {
     const d = dense(colsView);
     const o = data(out);
     o.fill(0);
-    const cols = g.kh * g.kw * g.c;
-    for (let n = 0; n < g.n; n++)
-      for (let oy = 0; oy < g.oh; oy++)
-        for (let ox = 0; ox < g.ow; ox++) {
-          const row = ((n * g.oh + oy) * g.ow + ox) * cols;
-          for (let ky = 0; ky < g.kh; ky++)
-            for (let kx = 0; kx < g.kw; kx++) {
-              const iy = oy * g.stride - g.pad + ky;
-              const ix = ox * g.stride - g.pad + kx;
-              if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
-              for (let c = 0; c < g.c; c++) o[((n * g.h + iy) * g.w + ix) * g.c + c] += d[row + (ky * g.kw + kx) * g.c + c];
-            }
-        }
+    forEachTap(g, (col, pixel) => {
+      if (pixel >= 0) o[pixel] += d[col];
+    });
   }
+
 
   // Convolutions as im2col + matmul (+ col2im), through temporary storage.
   conv2d(out: Storage, x: View, w: View, g: ConvGeometry, options: MatmulOptions = {}): void {
