@@ -8,7 +8,7 @@ import { ENose, DEFAULT_ENOSE, type ENoseConfig, type ENoseReading } from './eno
 import { PHYSICS_HZ, ROBOT, STEPS_PER_CONTROL } from './layout.ts';
 import { Plume } from './plume.ts';
 import { Rng } from './rng.ts';
-import { JOINT_NAMES, Robot } from './robot.ts';
+import { ARM_JOINTS, JOINT_NAMES, Robot } from './robot.ts';
 import { STREAMS, type CameraData, type ProprioData, type Sample, type SmellData, type TactileData } from './samples.ts';
 import type { Task, TaskName } from './task.ts';
 import { TASKS } from './tasks/index.ts';
@@ -20,6 +20,8 @@ export const STEP_NS = 1_000_000_000 / PHYSICS_HZ;
 const PROPRIO_EVERY = PHYSICS_HZ / 100;
 const TOUCH_EVERY = PHYSICS_HZ / 100;
 const SMELL_EVERY = PHYSICS_HZ / 2;
+/** Physics steps run at reset, before t = 0, while the robot holds its start pose. */
+const SETTLE_STEPS = 10;
 /** Modelled transport latency per stream (ns): capture → receive. */
 const LATENCY_NS: Record<string, number> = {
   [STREAMS.proprio]: 1_000_000,
@@ -96,6 +98,11 @@ export class SimEnv {
     this.task = TASKS[this.options.task]({ sim: this.sim, rng: layout, plume: this.plume });
     this.robot = new Robot(this.sim, this.task.robotStart);
     if (this.task.keepOut) this.robot.keepOut.push(...this.task.keepOut);
+    // The joint motors take up the robot's weight before the clock starts, so t = 0 is at rest.
+    for (let i = 0; i < SETTLE_STEPS; i++) {
+      this.robot.integrate(this.sim.dt);
+      this.sim.step();
+    }
     this.touch = new TouchSensor(this.sim, this.robot, this.options.touch ?? DEFAULT_TOUCH);
     const episode = new Rng(this.seed, 13);
     this.enose = new ENose(new Rng(7, 0), episode, this.options.enose ?? DEFAULT_ENOSE, this.options.enoseStartAgeS ?? 120, episode.uniform(30, 70), episode.uniform(20, 26));
@@ -249,7 +256,7 @@ export class SimEnv {
       names: [...JOINT_NAMES],
       position: [q.baseX, q.baseY, q.baseYaw, q.lift, q.arm, q.wristYaw, open[0], open[1]],
       velocity: [qd.baseX, qd.baseY, qd.baseYaw, qd.lift, qd.arm, qd.wristYaw, r.fingerVelocity(0), r.fingerVelocity(1)],
-      effort: [0, 0, 0, 0, 0, 0, r.fingerEffort(0), r.fingerEffort(1)],
+      effort: [...ARM_JOINTS.map((j) => r.jointEffort(j)), r.fingerEffort(0), r.fingerEffort(1)],
       gripper_opening: Math.max(0, open[0] + open[1]),
       gripper_force: (this.measuredSqueeze(0) + this.measuredSqueeze(1)) / 2,
       ee_pose: { x: tool.x, y: tool.y, z: tool.z, yaw: r.handYaw() },

@@ -14,6 +14,8 @@ const HANDLE_AT = 0.25; // from the hinge along the door
 const HANDLE_OUT = 0.07; // in front of the door face
 const HANDLE_R = 0.012;
 const HANDLE_HH = 0.07;
+/** How far the expert's hand centre stays to the robot's side of the handle while it grips (m). */
+const HAND_OFFSET = 0.03;
 const SUCCESS_ANGLE = (60 * Math.PI) / 180;
 
 export const openDoor: TaskFactory = ({ sim, rng }) => {
@@ -86,19 +88,27 @@ export const openDoor: TaskFactory = ({ sim, rng }) => {
     expert(_variant, erng) {
       const barTop = hingeZ + HANDLE_HH;
       const gripZ = barTop - 0.03 + erng.uniform(-0.003, 0.003);
-      // Fingers close along the door's normal: hand yaw follows the door.
+      // Fingers close along the door's normal: hand yaw follows the door. The palm is longer than the
+      // handle's standoff, so the hand stays a little to the robot's side of the handle (the palm
+      // clears the door); closing then pins the bar against the near finger, which pulls it.
       const yawAt = (phi: number) => side * (Math.PI / 2) - side * phi;
+      const off = (phi: number, d: number) => {
+        const h = handleWorld(phi);
+        // The door's outward normal (toward the robot) at opening angle phi.
+        const yaw = -side * phi;
+        return { x: h.x - d * Math.cos(yaw), y: h.y - d * Math.sin(yaw) };
+      };
       const pullSpeed = erng.uniform(0.1, 0.14);
       return new PhasedExpert(
         [
-          moveTo('approach', () => ({ ...handleWorld(0), z: barTop + 0.06, yaw: yawAt(0) }), 0.45, 0.008, 160),
-          moveTo('descend', () => ({ ...handleWorld(angle()), z: gripZ, yaw: yawAt(angle()) }), 0.45, 0.004, 80),
+          moveTo('approach', () => ({ ...off(0, HAND_OFFSET), z: barTop + 0.06, yaw: yawAt(0) }), 0, 0.008, 160),
+          moveTo('descend', () => ({ ...off(angle(), HAND_OFFSET), z: gripZ, yaw: yawAt(angle()) }), 0, 0.004, 80),
           hold('grip', 1, 10),
           moveTo(
             'pull',
             () => {
               const target = Math.min(angle() + 0.3, 1.4);
-              return { ...handleWorld(target), z: gripZ, yaw: yawAt(target) };
+              return { ...off(target, HANDLE_R), z: gripZ, yaw: yawAt(target) };
             },
             1,
             0.001,
