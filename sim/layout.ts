@@ -70,8 +70,8 @@ export const LIMITS = {
   /**
    * The arm chain's motors. Stiff position+velocity servos tracking the setpoints the twist resolves
    * to; what bounds them is the force limit: a load or obstacle beyond it stalls the joint.
-   * base_x / base_y move the whole robot (~25 kg); the lift carries the carriage, arm and hand
-   * (2.7 kg, 26 N) plus the payload, so it holds about 1.9 kg more before it sags. Gains are
+   * base_x / base_y move the whole robot (~24 kg); the lift carries the carriage, arm and hand
+   * (2.9 kg, 28 N) plus the payload, so it holds about 3 kg more before it sags. Gains are
    * ForceBased (N/m, N·s/m; N·m/rad for the yaw joints).
    */
   motors: {
