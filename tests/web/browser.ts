@@ -50,7 +50,8 @@ export function ensureWebBuilt(): void {
     }
     return t;
   };
-  const sources = Math.max(newest(path.join(ROOT, 'web')), newest(path.join(ROOT, 'teleop')));
+  // The page bundles web/, teleop/ and the simulator (sim/browser.ts and what it imports).
+  const sources = Math.max(...['web', 'teleop', 'sim', 'sensors'].map((d) => newest(path.join(ROOT, d))));
   if (fs.existsSync(dist) && fs.statSync(dist).mtimeMs >= sources) return;
   const r = spawnSync(process.execPath, [path.join(ROOT, 'web/build.mjs')], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`web build failed: ${r.stderr}`);
