@@ -236,13 +236,13 @@ export class Robot {
   }
 
   /** Joint positions measured from the bodies (the base's yaw unwrapped, not limited to ±π). Read-only. */
-  get q(): JointState {
+  get q(): Readonly<JointState> {
     if (this.measuredAt !== this.sim.steps) this.measure();
     return this.measured;
   }
 
   /** Joint velocities measured from the bodies (change of `q` since the previous physics step). Read-only. */
-  get qd(): JointState {
+  get qd(): Readonly<JointState> {
     if (this.measuredAt !== this.sim.steps) this.measure();
     return this.measuredVel;
   }
