@@ -11,9 +11,11 @@ import { toInputs } from '../policy/train.ts';
 /**
  * Feature sizes of the simulator's sensors (sim/): two 4×4 three-axis tactile
  * pads (96), a 6-channel e-nose with the default 8-sample history plus its
- * change (6 × 9 = 54), 8 joint positions.
+ * change (6 × 9 = 54), the proprio vector (8 joints × position, velocity,
+ * effort + gripper opening and force = 26) and the default motion history
+ * (10 entries × 8 joint positions = 80).
  */
-export const SIM_DIMS: FeatureDims = { tactile: 96, smellChannels: 6, smell: 54, proprio: 8 };
+export const SIM_DIMS: FeatureDims = { tactile: 96, smellChannels: 6, smell: 54, proprio: 26 + 80, history: 80 };
 
 /** Deterministic synthetic inputs in the ranges the normalized features have. */
 export function syntheticBatch(size: number, config: PolicyConfig, dims: FeatureDims, seed = 1): FeatureBatch {

@@ -47,6 +47,10 @@ export const PolicyConfig = z.object({
   /** H: the head predicts H actions per tick (the action at t and H−1 after it). */
   chunk: z.number().int().min(1).max(200).default(10),
   smell_history: z.number().int().min(1).max(64).default(8),
+  /** Motion history (policy/history.ts): joint displacements `steps` entries back, `every` ticks apart (0 steps = off). */
+  proprio_history: z
+    .object({ steps: z.number().int().min(0).max(32).default(10), every: z.number().int().min(1).max(200).default(10) })
+    .default({ steps: 10, every: 10 }),
   /** Fusion transformer. */
   width: z.number().int().min(8).max(1024).default(64),
   layers: z.number().int().min(0).max(12).default(1),

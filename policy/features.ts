@@ -4,6 +4,7 @@
 import type { Example, Layout, NormStats } from '../sensors/index.ts';
 import { MASK_ORDER } from '../sensors/index.ts';
 import type { PolicyConfig } from './config.ts';
+import { positionCount } from './history.ts';
 
 /** Normalization constants the policy needs, frozen into the checkpoint. */
 export interface Normalizer {
@@ -18,7 +19,14 @@ export interface FeatureDims {
   tactile: number;
   smellChannels: number;
   smell: number;
+  /** Width of the proprio features: the proprio vector, then `history` motion-history entries. */
   proprio: number;
+  history: number;
+}
+
+/** A policy example: the dataset's example plus its motion history (policy/history.ts), when the config has one. */
+export interface PolicyExample extends Example {
+  history?: Float32Array;
 }
 
 const ACTION_DIM = 7;
@@ -31,12 +39,14 @@ function safeStd(std: readonly number[]): number[] {
 export function featureDims(layout: Layout, config: PolicyConfig): FeatureDims {
   const tactile = layout.tactile.taxels.reduce((a, b) => a + (b ?? 0), 0);
   const smellChannels = layout.smell.channels.length;
+  const history = config.proprio_history.steps * positionCount(layout.proprio.names);
   return {
     tactile,
     smellChannels,
     // The history window plus the change over it (the "baseline-relative" reading).
     smell: smellChannels * (config.smell_history + 1),
-    proprio: layout.proprio.names.length,
+    proprio: layout.proprio.names.length + history,
+    history,
   };
 }
 
@@ -83,7 +93,7 @@ function gaussian(rand: () => number): number {
  * shift and colour jitter to the image, noise to touch and smell, and masks
  * whole modalities at random.
  */
-export function encodeExample(ex: Example, b: number, out: FeatureBatch, config: PolicyConfig, norm: Normalizer, dims: FeatureDims, augment: Augment | null): void {
+export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, config: PolicyConfig, norm: Normalizer, dims: FeatureDims, augment: Augment | null): void {
   const { width: W, height: H } = config.image;
   const imgSize = W * H * 3;
   const mask = out.mask.subarray(b * 4, b * 4 + 4);
@@ -139,7 +149,11 @@ export function encodeExample(ex: Example, b: number, out: FeatureBatch, config:
   }
 
   const pr = out.proprio.subarray(b * dims.proprio, (b + 1) * dims.proprio);
-  for (let i = 0; i < dims.proprio; i++) pr[i] = mask[3] ? 0 : (ex.proprio[i] - norm.proprio.mean[i]) / norm.proprio.std[i];
+  const P = dims.proprio - dims.history;
+  for (let i = 0; i < P; i++) pr[i] = mask[3] ? 0 : (ex.proprio[i] - norm.proprio.mean[i]) / norm.proprio.std[i];
+  // Displacements are scaled by each joint's spread over the dataset (no mean: zero is "did not move").
+  const J = dims.history / Math.max(1, config.proprio_history.steps);
+  for (let i = 0; i < dims.history; i++) pr[P + i] = mask[3] || !ex.history ? 0 : ex.history[i] / norm.proprio.std[i % J];
 
   const chunk = config.chunk;
   const rowsAvail = ex.actions.length / ACTION_DIM;

@@ -13,6 +13,7 @@ import { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
 import { MultimodalPolicy, chunkL1, type PolicyInputs } from './network.ts';
 import { learningRate } from './schedule.ts';
 import { fitNearest } from './nearest.ts';
+import { attachHistory, positionCount } from './history.ts';
 
 export interface TrainProgress {
   step: number;
@@ -140,6 +141,7 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   });
   if (examples.length === 0) throw new Error(`${options.data}: the episodes yield no frames at ${config.rate_hz} Hz`);
   const dims = featureDims(layout, config);
+  attachHistory(examples, config, positionCount(layout.proprio.names));
   const norm = makeNormalizer(stats, layout);
   const seeds = (await dataset.info()).episodes.map((e) => e.seed).filter((s): s is number => typeof s === 'number');
   if (config.kind === 'nearest') return saveNearest(options, config, examples, norm, dims, layout, dataset.size, seeds);
