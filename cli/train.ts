@@ -1,7 +1,8 @@
 // `senseact train --data DIR --out FILE.safetensors [--steps N] [--backend webgpu|cpu] [--seed S]`
 import fs from 'node:fs';
 import { z } from 'zod';
-import { trainPolicy } from '../policy/index.ts';
+import { PolicyConfig, trainPolicy } from '../policy/index.ts';
+import { readJsonFile } from '../sensors/index.ts';
 import { CliError } from './errors.ts';
 import { intString, numString, parseFlags, printJson } from './flags.ts';
 import { progressBar } from './progress.ts';
@@ -16,6 +17,7 @@ const TrainFlags = z.object({
   batch: intString('--batch', 1, 4096).optional(),
   modalities: z.string().optional(),
   kind: z.enum(['multimodal', 'nearest'], { message: '--kind must be multimodal or nearest' }).default('multimodal'),
+  config: z.string().min(1).optional(),
   fresh: z.boolean().default(false),
   json: z.boolean().default(false),
 });
@@ -23,9 +25,21 @@ const TrainFlags = z.object({
 export async function trainCommand(raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(TrainFlags, raw);
   if (!fs.existsSync(flags.data) || !fs.statSync(flags.data).isDirectory()) throw new CliError(`--data: not a directory: ${flags.data}`);
+  let base: Record<string, unknown> = {};
+  if (flags.config) {
+    if (!fs.existsSync(flags.config)) throw new CliError(`--config: no such file: ${flags.config}`);
+    try {
+      // Validated whole here so the error names the file and the field; the flags below override it.
+      base = readJsonFile(flags.config, PolicyConfig.partial().strict()) as Record<string, unknown>;
+    } catch (err) {
+      throw new CliError(`--config: ${(err as Error).message}`, 2);
+    }
+  }
+  const baseTrain = (base.train ?? {}) as Record<string, unknown>;
   const config = {
-    kind: flags.kind,
-    train: { seed: flags.seed, ...(flags.steps ? { steps: flags.steps } : {}), ...(flags.lr ? { lr: flags.lr } : {}), ...(flags.batch ? { batch_size: flags.batch } : {}) },
+    ...base,
+    kind: flags.kind === 'multimodal' && base.kind ? base.kind : flags.kind,
+    train: { ...baseTrain, seed: raw.seed === undefined && baseTrain.seed !== undefined ? baseTrain.seed : flags.seed, ...(flags.steps ? { steps: flags.steps } : {}), ...(flags.lr ? { lr: flags.lr } : {}), ...(flags.batch ? { batch_size: flags.batch } : {}) },
     ...(flags.modalities ? { modalities: flags.modalities.split(',').map((s) => s.trim()) } : {}),
   };
   const bar = progressBar('train');

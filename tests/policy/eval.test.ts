@@ -14,9 +14,37 @@ beforeAll(() => {
   // Without a camera the whole pipeline runs physics-only: fast enough for a test.
   const rec = senseact(['sim', 'run', '--task', 'gentle-grasp', '--expert', '--episodes', '1', '--seed', '0', '--out', path.join(dir, 'demos'), '--no-camera']);
   expect(rec.status, rec.stderr).toBe(0);
-  const tr = senseact(['train', '--data', path.join(dir, 'demos'), '--out', path.join(dir, 'p.safetensors'), '--steps', '3', '--backend', 'cpu', '--json'], {}, 120_000);
+  // A config file sets the chunk and the motion history; --steps on the command line overrides its training steps.
+  fs.writeFileSync(path.join(dir, 'policy.json'), JSON.stringify({ chunk: 6, proprio_history: { steps: 3, every: 4 }, train: { steps: 500 } }));
+  const tr = senseact(['train', '--data', path.join(dir, 'demos'), '--out', path.join(dir, 'p.safetensors'), '--config', path.join(dir, 'policy.json'), '--steps', '3', '--backend', 'cpu', '--json'], {}, 120_000);
   expect(tr.status, tr.stderr).toBe(0);
 }, 180_000);
+
+describe('senseact train --config', () => {
+  it('trains with the file\'s settings, flags taking precedence, and the checkpoint carries them', () => {
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'p.json'), 'utf8'));
+    expect(meta.config.chunk).toBe(6);
+    expect(meta.config.proprio_history).toEqual({ steps: 3, every: 4 });
+    expect(meta.config.train.steps).toBe(3);
+    expect(meta.training.steps).toBe(3);
+    // 8 joint positions × 3 history entries, after the 26-entry proprio vector.
+    expect(meta.dims.history).toBe(24);
+    expect(meta.dims.proprio).toBe(26 + 24);
+  });
+
+  it('refuses a config file with an unknown or invalid field, naming the file and the field', () => {
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ chunk: 0 }));
+    const run = senseact(['train', '--data', path.join(dir, 'demos'), '--out', path.join(dir, 'q.safetensors'), '--config', bad]);
+    expect(run.status).toBe(2);
+    expect(meaningfulLines(run.stderr)).toEqual([expect.stringMatching(/^senseact: --config: .*bad\.json: chunk: /)]);
+    fs.writeFileSync(bad, JSON.stringify({ chunks: 4 }));
+    const run2 = senseact(['train', '--data', path.join(dir, 'demos'), '--out', path.join(dir, 'q.safetensors'), '--config', bad]);
+    expect(run2.status).toBe(2);
+    expect(meaningfulLines(run2.stderr)).toEqual([expect.stringMatching(/^senseact: --config: .*bad\.json: .*chunks/)]);
+    expect(fs.existsSync(path.join(dir, 'q.safetensors'))).toBe(false);
+  });
+});
 
 describe('senseact eval', () => {
   it('--json prints one object that validates against its schema, skips training seeds, and writes a report', () => {
