@@ -2,8 +2,10 @@
 // into the bin. The jars look the same, so vision alone is at chance (1/3):
 // the wrist e-nose must sniff them.
 // Randomized: which jar smells, odour strength 0.6–1.2, jar slots at
-// y ≈ −0.2, 0, 0.2 m (±2 cm), x 0.72–0.82 m; the bin on the left or right
-// (y = ±0.45 m); background ethanol and humidity (env.ts); robot start.
+// y ≈ −0.2, 0, 0.2 m (±2 cm), x 0.72–0.82 m; the bin behind the jars
+// (x 0.98–1.02 m, y −0.2…0.2 m), where the wrist camera sees it from the
+// start pose and from above the jars, so the only hidden fact is which jar
+// smells; background ethanol and humidity (env.ts); robot start.
 // Success: the odorant jar rests inside the bin. Failures: wrong_jar (another
 // jar went into the bin), jar_dropped (a jar fell or tipped). Step limit 450 ticks (22.5 s).
 import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
@@ -20,8 +22,8 @@ const BIN_WALL = 0.06;
 export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
   const robotStart = defaultStart(rng);
   const target = rng.int(3);
-  const binY = rng.next() < 0.5 ? -0.45 : 0.45;
-  const binX = rng.uniform(0.76, 0.82);
+  const binY = rng.uniform(-0.2, 0.2);
+  const binX = rng.uniform(0.98, 1.02);
   const jars: RigidBody[] = [];
   for (let i = 0; i < 3; i++) {
     const jar = sim.dynamicCylinder(
@@ -101,8 +103,10 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
       const jarAt = (i: number) => jars[i].translation();
       const sniff = (k: number): Phase[] => {
         let start = 0;
+        const toJar = moveTo(`to-jar-${k}`, () => ({ x: jarAt(order[k]).x, y: jarAt(order[k]).y, z: sniffZ, yaw }), 0, 0.01, 120, 0.25);
         return [
-          moveTo(`to-jar-${k}`, () => ({ x: jarAt(order[k]).x, y: jarAt(order[k]).y, z: sniffZ, yaw }), 0, 0.01, 120, 0.25),
+          // Once a jar has smelled, the search is over: go straight to it (no tour of the rest).
+          { ...toJar, done: (env, ticks) => chosen >= 0 || toJar.done(env, ticks) },
           {
             name: `sniff-${k}`,
             act(env, out, ticks) {
