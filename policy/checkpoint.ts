@@ -16,10 +16,17 @@ export interface NamedTensor {
   data: Float32Array;
 }
 
+/**
+ * 2: smell read against the episode's first reading, motion history in the
+ * proprio features. A version-1 checkpoint would be fed inputs it was not
+ * trained on, so it is refused, not guessed at.
+ */
+export const CHECKPOINT_VERSION = 2;
+
 const Stats = z.object({ mean: z.array(z.number()), std: z.array(z.number()) });
 export const CheckpointMeta = z.object({
   format: z.literal('senseact-policy'),
-  version: z.literal(1),
+  version: z.literal(CHECKPOINT_VERSION, { error: (i) => `format version ${JSON.stringify(i.input)} is not ${CHECKPOINT_VERSION} (made by an older senseact, whose smell and proprio inputs differ); retrain the policy` }),
   config: PolicyConfig,
   dims: z.object({ tactile: z.number().int().min(0), smellChannels: z.number().int().min(0), smell: z.number().int().min(0), proprio: z.number().int().min(0), history: z.number().int().min(0).default(0) }),
   normalizer: z.object({ image: Stats, tactile: Stats, smell: Stats, proprio: Stats, action: Stats }),

@@ -7,7 +7,8 @@ import { decodeSafetensors, loadCheckpoint, type CheckpointMeta } from './checkp
 import type { Modality } from './config.ts';
 import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from './features.ts';
 import { nearestBlocks, nearestFeatures, queryNearest, type NearestTable } from './nearest.ts';
-import { exampleFromFrame, liveHistory } from './observe.ts';
+import { exampleFromFrame } from './observe.ts';
+import { EpisodeContext } from './context.ts';
 import { PolicyRunner, percentile, type RunnerOptions } from './runner.ts';
 
 export interface Controller {
@@ -32,7 +33,7 @@ export class NearestRunner implements Controller {
   private ensemble: { tick: number; actions: Float32Array }[] = [];
   private tick = 0;
   private readonly latencies: number[] = [];
-  private readonly history;
+  private readonly context;
 
   constructor(
     readonly meta: CheckpointMeta,
@@ -42,7 +43,7 @@ export class NearestRunner implements Controller {
     this.batch = allocFeatureBatch(1, meta.config, meta.dims);
     this.query = new Float32Array(nearestBlocks(meta.dims).reduce((a, b) => a + b, 0));
     this.chunk = new Float32Array(meta.config.chunk * ACTION_DIM);
-    this.history = liveHistory(meta);
+    this.context = new EpisodeContext(meta.config, meta.layout);
   }
   get layout() {
     return this.meta.layout;
@@ -53,12 +54,12 @@ export class NearestRunner implements Controller {
   reset(): void {
     this.ensemble = [];
     this.tick = 0;
-    this.history.reset();
+    this.context.reset();
   }
   async act(frame: Frame): Promise<ActionData> {
     const t0 = performance.now();
     const { config, dims, normalizer } = this.meta;
-    encodeExample(this.history.observe(exampleFromFrame(frame, this.meta, this.mask)), 0, this.batch, config, normalizer, dims, null);
+    encodeExample(this.context.observe(exampleFromFrame(frame, this.meta, this.mask)), 0, this.batch, config, normalizer, dims, null);
     nearestFeatures(this.batch, 0, config, dims, this.query);
     queryNearest(this.table, this.query, this.batch.mask, config.neighbours, this.chunk);
     const actions = new Float32Array(this.chunk.length);

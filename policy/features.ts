@@ -27,6 +27,8 @@ export interface FeatureDims {
 /** A policy example: the dataset's example plus its motion history (policy/history.ts), when the config has one. */
 export interface PolicyExample extends Example {
   history?: Float32Array;
+  /** The episode's first smell reading per channel (policy/context.ts). */
+  smell_baseline?: Float32Array;
 }
 
 const ACTION_DIM = 7;
@@ -50,16 +52,39 @@ export function featureDims(layout: Layout, config: PolicyConfig): FeatureDims {
   };
 }
 
-export function makeNormalizer(stats: NormStats, layout: Layout): Normalizer {
+/**
+ * Spread of ln(R0 / R), the baseline-relative smell reading, per channel over
+ * every valid history row of the examples: what "a lot of odour" means for
+ * this sensor. The mean stays 0: clean air reads 0 on every sensor.
+ */
+function smellSpread(examples: readonly PolicyExample[], C: number): { mean: number[]; std: number[] } {
+  const sum = new Float64Array(C);
+  let n = 0;
+  for (const ex of examples) {
+    const b = ex.smell_baseline;
+    if (!b) continue;
+    for (let r = 0; r < ex.smell_valid.length; r++) {
+      if (!ex.smell_valid[r]) continue;
+      for (let c = 0; c < C; c++) {
+        const v = Math.log(b[c] / ex.smell[r * C + c]);
+        if (Number.isFinite(v)) sum[c] += v * v;
+      }
+      n++;
+    }
+  }
+  return { mean: new Array(C).fill(0), std: safeStd([...sum].map((s) => Math.sqrt(s / Math.max(1, n)))) };
+}
+
+export function makeNormalizer(stats: NormStats, layout: Layout, examples: readonly PolicyExample[] = []): Normalizer {
   const cam = layout.camera ? stats.camera[layout.camera] : undefined;
   // Touch is symlog-squashed before normalizing, so one spread fits every taxel.
   const tactileStd = layout.tactile.streams.map((s) => stats.tactile[s]?.std ?? [1, 1, 1]).flat();
   const tactileScale = Math.max(MIN_STD, Math.log1p(Math.max(...tactileStd, 0)));
-  const smell = layout.smell.stream ? stats.smell[layout.smell.stream] : undefined;
+  const C = layout.smell.channels.length;
   return {
     image: { mean: cam?.mean ?? [0.5, 0.5, 0.5], std: safeStd(cam?.std ?? [0.25, 0.25, 0.25]) },
     tactile: { mean: [0], std: [tactileScale] },
-    smell: { mean: smell?.mean ?? [], std: safeStd(smell?.std ?? []) },
+    smell: smellSpread(examples, C),
     proprio: { mean: stats.proprio?.mean ?? [], std: safeStd(stats.proprio?.std ?? []) },
     action: { mean: stats.action?.mean ?? new Array(ACTION_DIM).fill(0), std: safeStd(stats.action?.std ?? new Array(ACTION_DIM).fill(1)) },
   };
@@ -133,7 +158,13 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
   const K = config.smell_history;
   const sm = out.smell.subarray(b * dims.smell, (b + 1) * dims.smell);
   sm.fill(0);
-  if (!mask[2] && C > 0) {
+  const base = ex.smell_baseline;
+  if (!mask[2] && C > 0 && base) {
+    // ln(R0 / R): 0 in clean air, rising with odour (a MOX resistance falls), on every sensor alike.
+    const relative = (row: number, c: number) => {
+      const v = Math.log(base[c] / ex.smell[row * C + c]);
+      return Number.isFinite(v) ? v / norm.smell.std[c] : 0;
+    };
     const rows = ex.smell.length / C;
     let first = -1;
     let last = -1;
@@ -142,9 +173,9 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
       if (!ex.smell_valid[src]) continue;
       if (first < 0) first = src;
       last = src;
-      for (let c = 0; c < C; c++) sm[(K - Math.min(rows, K) + r) * C + c] = (ex.smell[src * C + c] - norm.smell.mean[c]) / norm.smell.std[c];
+      for (let c = 0; c < C; c++) sm[(K - Math.min(rows, K) + r) * C + c] = relative(src, c);
     }
-    if (first >= 0) for (let c = 0; c < C; c++) sm[K * C + c] = (ex.smell[last * C + c] - ex.smell[first * C + c]) / norm.smell.std[c];
+    if (first >= 0) for (let c = 0; c < C; c++) sm[K * C + c] = relative(last, c) - relative(first, c);
     if (augment) for (let i = 0; i < dims.smell; i++) sm[i] += gaussian(augment.rand) * augment.config.smell_noise;
   }
 

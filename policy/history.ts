@@ -62,28 +62,3 @@ export class MotionHistory {
   }
 }
 
-/** The motion history a policy config asks for over proprio vectors with `joints` position entries. */
-export function historyFor(config: { proprio_history: { steps: number; every: number } }, joints: number): MotionHistory {
-  return new MotionHistory(config.proprio_history.steps, config.proprio_history.every, joints);
-}
-
-/**
- * Gives each dataset example its motion history, replaying every episode's
- * frames in order through the same MotionHistory the runner uses live.
- */
-export function attachHistory(
-  examples: { episode: number; proprio: Float32Array; history?: Float32Array }[],
-  config: { proprio_history: { steps: number; every: number } },
-  joints: number,
-): void {
-  const history = historyFor(config, joints);
-  if (history.width === 0) return;
-  let episode = NaN;
-  for (const ex of examples) {
-    if (ex.episode !== episode) {
-      history.reset();
-      episode = ex.episode;
-    }
-    ex.history = history.push(ex.proprio, new Float32Array(history.width));
-  }
-}

@@ -8,7 +8,8 @@ import type { Modality } from './config.ts';
 import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from './features.ts';
 import { MultimodalPolicy } from './network.ts';
 import { ensembleStep, type Controller } from './controller.ts';
-import { exampleFromFrame, liveHistory } from './observe.ts';
+import { exampleFromFrame } from './observe.ts';
+import { EpisodeContext } from './context.ts';
 import { toInputs } from './train.ts';
 
 export interface RunnerOptions {
@@ -31,7 +32,7 @@ export class PolicyRunner implements Controller {
   private tick = 0;
   readonly latenciesMs: number[] = [];
   private readonly batch;
-  private readonly history;
+  private readonly context;
 
   private constructor(
     readonly meta: CheckpointMeta,
@@ -40,7 +41,7 @@ export class PolicyRunner implements Controller {
     private readonly options: RunnerOptions,
   ) {
     this.batch = allocFeatureBatch(1, meta.config, meta.dims);
-    this.history = liveHistory(meta);
+    this.context = new EpisodeContext(meta.config, meta.layout);
   }
 
   static async load(file: string, options: RunnerOptions = {}): Promise<PolicyRunner> {
@@ -87,19 +88,19 @@ export class PolicyRunner implements Controller {
     const frame: Frame = { t_ns: 0, slots: {}, masked: [] };
     await this.predict(frame);
     this.latenciesMs.length = 0;
-    this.history.reset();
+    this.context.reset();
   }
 
   reset(): void {
     this.chunks = [];
     this.tick = 0;
-    this.history.reset();
+    this.context.reset();
   }
 
   /** The denormalized chunk [chunk × 7] for one frame; the frame also enters the motion history, so call it once per tick. */
   async predict(frame: Frame): Promise<Float32Array> {
     const { config, dims, normalizer } = this.meta;
-    const ex = this.history.observe(exampleFromFrame(frame, this.meta, this.options.mask));
+    const ex = this.context.observe(exampleFromFrame(frame, this.meta, this.options.mask));
     encodeExample(ex, 0, this.batch, config, normalizer, dims, null);
     const out = noGrad(() => tidy(() => this.model.forward(toInputs(this.batch, config, dims, this.created.backend))));
     const normalized = await out.toArray();

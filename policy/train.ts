@@ -6,14 +6,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AdamW, Tensor, createBackend, noGrad, tidy, type Backend } from '../kernels/index.ts';
 import { Dataset, seededRandom, writeFileAtomic, type Example, type Layout } from '../sensors/index.ts';
-import { decodeSafetensors, encodeSafetensors, metaPath, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint.ts';
+import { CHECKPOINT_VERSION, decodeSafetensors, encodeSafetensors, metaPath, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint.ts';
 import { PolicyConfig } from './config.ts';
 import { allocFeatureBatch, encodeExample, featureDims, makeNormalizer, type FeatureBatch, type FeatureDims, type Normalizer } from './features.ts';
 import { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
 import { MultimodalPolicy, chunkL1, type PolicyInputs } from './network.ts';
 import { learningRate } from './schedule.ts';
 import { fitNearest } from './nearest.ts';
-import { attachHistory, positionCount } from './history.ts';
+import { attachContext } from './context.ts';
 
 export interface TrainProgress {
   step: number;
@@ -141,8 +141,8 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   });
   if (examples.length === 0) throw new Error(`${options.data}: the episodes yield no frames at ${config.rate_hz} Hz`);
   const dims = featureDims(layout, config);
-  attachHistory(examples, config, positionCount(layout.proprio.names));
-  const norm = makeNormalizer(stats, layout);
+  attachContext(examples, config, layout);
+  const norm = makeNormalizer(stats, layout, examples);
   const seeds = (await dataset.info()).episodes.map((e) => e.seed).filter((s): s is number => typeof s === 'number');
   if (config.kind === 'nearest') return saveNearest(options, config, examples, norm, dims, layout, dataset.size, seeds);
   const { train, val } = splitExamples(examples, config.train.val_fraction, config.train.seed);
@@ -258,7 +258,7 @@ async function saveNearest(options: TrainOptions, config: PolicyConfig, examples
 }
 
 function checkpointMeta(config: PolicyConfig, dims: FeatureDims, normalizer: Normalizer, layout: Layout, training: NonNullable<CheckpointMeta['training']>): CheckpointMeta {
-  return { format: 'senseact-policy', version: 1, config, dims, normalizer, layout, training };
+  return { format: 'senseact-policy', version: CHECKPOINT_VERSION, config, dims, normalizer, layout, training };
 }
 
 function result(out: string, curve: string, meta: CheckpointMeta, examples: TrainResult['examples'], resumedFrom: number): TrainResult {

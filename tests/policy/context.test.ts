@@ -1,8 +1,11 @@
-// Motion history: the memory that makes few-shot demonstrations nearly
-// Markov. Training (attachHistory over recorded frames) and inference (the
-// runner's live history) must give the same inputs for the same frames.
+// Episode context: the motion history that makes few-shot demonstrations
+// nearly Markov, and the e-nose baseline smell is read against. Training
+// (attachContext over recorded frames) and inference (the runner's live
+// context) must give the same inputs for the same frames.
 import { describe, expect, it } from 'vitest';
-import { MotionHistory, attachHistory, positionCount } from '../../policy/history.ts';
+import { MotionHistory, positionCount } from '../../policy/history.ts';
+import { EpisodeContext, attachContext } from '../../policy/context.ts';
+import type { PolicyExample } from '../../policy/features.ts';
 
 const row = (...v: number[]) => Float32Array.from(v);
 
@@ -42,26 +45,45 @@ describe('MotionHistory', () => {
   });
 });
 
-describe('attachHistory', () => {
-  it('gives dataset frames the history a live runner would see, restarting at each episode', () => {
+/** Examples with only the fields the context reads: two joints, two smell channels, a 2-row window. */
+function examples(episodes: number[]): PolicyExample[] {
+  return episodes.map((episode, i) => ({
+    episode,
+    proprio: row(i, -i, 99),
+    smell: row(0, 0, 1000 + i, 2000 + i),
+    smell_valid: Uint8Array.from([0, 1]),
+  })) as unknown as PolicyExample[];
+}
+const LAYOUT = { proprio: { names: ['position.a', 'position.b', 'velocity.a'] }, smell: { channels: ['mox0', 'mox1'] } };
+
+describe('attachContext', () => {
+  it('gives dataset frames the context a live runner would see, restarting at each episode', () => {
     const config = { proprio_history: { steps: 2, every: 2 } };
-    const examples = [0, 0, 0, 0, 0, 1, 1, 1].map((episode, i) => ({ episode, proprio: row(i, -i, 99) }));
-    attachHistory(examples, config, 2);
-    const live = new MotionHistory(2, 2, 2);
-    const out = new Float32Array(4);
-    examples.forEach((ex, i) => {
+    const data = examples([0, 0, 0, 0, 0, 1, 1, 1]);
+    attachContext(data, config, LAYOUT);
+    const live = new EpisodeContext(config, LAYOUT);
+    data.forEach((ex, i) => {
       if (i === 5) live.reset();
-      live.push(ex.proprio, out);
-      expect([...ex.history!]).toEqual([...out]);
+      const seen = live.observe({ ...ex, history: undefined, smell_baseline: undefined });
+      expect([...ex.history!]).toEqual([...seen.history!]);
+      expect([...ex.smell_baseline!]).toEqual([...seen.smell_baseline!]);
     });
     // The first frame of the second episode has no past: zero displacement, not a jump from episode 0.
-    expect([...examples[5].history!]).toEqual([0, 0, 0, 0]);
-    expect([...examples[4].history!]).toEqual([-4, 4, -2, 2]);
+    expect([...data[5].history!]).toEqual([0, 0, 0, 0]);
+    expect([...data[4].history!]).toEqual([-4, 4, -2, 2]);
+    // The baseline is each episode's first reading, kept for the whole episode.
+    expect([...data[4].smell_baseline!]).toEqual([1000, 2000]);
+    expect([...data[7].smell_baseline!]).toEqual([1005, 2005]);
   });
 
-  it('attaches nothing when the config turns history off', () => {
-    const examples = [{ episode: 0, proprio: row(1, 2) }] as { episode: number; proprio: Float32Array; history?: Float32Array }[];
-    attachHistory(examples, { proprio_history: { steps: 0, every: 1 } }, 2);
-    expect(examples[0].history).toBeUndefined();
+  it('waits for a valid, positive smell reading before taking a baseline', () => {
+    const context = new EpisodeContext({ proprio_history: { steps: 0, every: 1 } }, LAYOUT);
+    const [a, b, c] = examples([0, 0, 0]);
+    a.smell_valid.fill(0);
+    b.smell.set([0, 0, -5, 7]);
+    expect(context.observe(a).smell_baseline).toBeUndefined();
+    expect(context.observe(b).smell_baseline).toBeUndefined();
+    expect([...context.observe(c).smell_baseline!]).toEqual([1002, 2002]);
+    expect(c.history).toBeUndefined();
   });
 });
