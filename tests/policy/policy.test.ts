@@ -109,6 +109,14 @@ describe('policy training', () => {
     meta.config.width = 'wide';
     fs.writeFileSync(metaPath(badMeta), JSON.stringify(meta));
     expect(() => loadCheckpoint(badMeta)).toThrow(/badmeta\.json: config\.width/);
+
+    // A checkpoint of the older format (absolute smell, no motion history) would be fed inputs it never saw.
+    const old = path.join(dir, 'old.safetensors');
+    fs.copyFileSync(out, old);
+    const oldMeta = JSON.parse(fs.readFileSync(metaPath(out), 'utf8'));
+    oldMeta.version = 1;
+    fs.writeFileSync(metaPath(old), JSON.stringify(oldMeta));
+    expect(() => loadCheckpoint(old)).toThrow(/old\.json: version: format version 1 is not 2 .*retrain/);
   });
 
   it('a checkpoint whose weights do not match its config is refused when loaded for inference', async () => {
