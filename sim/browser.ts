@@ -1,7 +1,7 @@
 // The browser-safe part of sim/: the env, tasks, sensors and the three.js
 // scene and camera (give WristCamera.create a real canvas). Nothing here
 // imports Node-only modules at load time.
-export { SimEnv, STEP_NS, type CameraSource, type SimEnvOptions } from './env.ts';
+export { SimEnv, STEP_NS, SIM_EPOCH_NS, type CameraSource, type SimEnvOptions } from './env.ts';
 export { runEpisode, makeDriver, type Driver, type DriverKind, type EpisodeResult } from './episode.ts';
 export { TASK_NAMES, type TaskName, type ExpertVariant, type Task } from './task.ts';
 export type { SimAction } from './action.ts';

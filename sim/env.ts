@@ -17,6 +17,13 @@ import { SimWorld } from './world.ts';
 import type { RapierBuild } from './rapier.ts';
 
 export const STEP_NS = 1_000_000_000 / PHYSICS_HZ;
+/**
+ * The sim clock reads 1 s at reset, not 0: a zero capture time is what a
+ * sensor whose clock was never set sends, and streams reject it (sensors/
+ * stream.ts), which masked every modality for the first rate window (2 s)
+ * of every episode, in training and at run time alike.
+ */
+export const SIM_EPOCH_NS = 1_000_000_000;
 const PROPRIO_EVERY = PHYSICS_HZ / 100;
 const TOUCH_EVERY = PHYSICS_HZ / 100;
 const SMELL_EVERY = PHYSICS_HZ / 2;
@@ -85,7 +92,7 @@ export class SimEnv {
   }
 
   get timeNs(): number {
-    return this.physicsSteps * STEP_NS;
+    return SIM_EPOCH_NS + this.physicsSteps * STEP_NS;
   }
 
   /** Builds a fresh world for `seed` and returns the first sample of each stream. */

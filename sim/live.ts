@@ -70,8 +70,9 @@ export class LiveSim {
       this.lastTwistNs = -Infinity;
       const first = await this.env.reset(seed);
       this.wallStartMs = performance.now();
-      this.simStartNs = 0;
-      this.epochAtStartNs = Date.now() * 1e6;
+      this.simStartNs = this.env.timeNs;
+      // Stamps are epoch + sim time: the episode's first sample is stamped now.
+      this.epochAtStartNs = Date.now() * 1e6 - this.env.timeNs;
       this.queue.push(...first);
     } finally {
       this.busy = false;
