@@ -2,6 +2,7 @@
 // target with a proportional controller, expressed as the base-frame twist
 // the robot takes; phases run one after another.
 import type { SimAction } from './action.ts';
+import { CONTROL_HZ } from './layout.ts';
 import type { SimEnv } from './env.ts';
 import type { Rng } from './rng.ts';
 
@@ -13,6 +14,9 @@ export interface Target {
 }
 
 const wrap = (a: number) => Math.atan2(Math.sin(a), Math.cos(a));
+
+/** The experts' usual top speed (m/s): drift noise is at full size from this speed on. */
+const FULL_SPEED = 0.2;
 
 /** Writes into `out` a twist toward `target`; returns the remaining distance (m). */
 export function twistToward(env: SimEnv, target: Target, out: SimAction, vmax = 0.22, gain = 3): number {
@@ -48,7 +52,17 @@ export interface Phase {
   maxTicks?: number;
 }
 
-/** Runs phases in order, adding small Gaussian noise to the twist so demos differ. */
+/**
+ * Runs phases in order, perturbing the twist so demos differ and, more
+ * important, so they show recoveries. A few demonstrations that follow one
+ * clean path teach a policy nothing about getting back to it: the first small
+ * error takes it where no demo went, and errors compound. So the noise is an
+ * Ornstein–Uhlenbeck drift (σ `drift` m/s, horizontal, correlation `tau` s) that pushes
+ * the tool centimetres off the path, which the expert's feedback then corrects
+ * — the demonstrations DART collects (Laskey et al., 2017), and what a human
+ * teleoperator's wobble gives for free. White noise of the same size would
+ * average out within a tick or two and move nothing.
+ */
 export class PhasedExpert {
   private index = 0;
   private ticks = 0;
@@ -57,8 +71,10 @@ export class PhasedExpert {
   constructor(
     private readonly phases: Phase[],
     private readonly rng: Rng,
-    private readonly noise = 0.01,
+    private readonly drift = 0.03,
+    private readonly tau = 0.5,
   ) {}
+  private readonly ou = [0, 0];
 
   get phase(): string {
     return this.phases[Math.min(this.index, this.phases.length - 1)].name;
@@ -77,7 +93,17 @@ export class PhasedExpert {
     const p = this.phases[Math.min(this.index, this.phases.length - 1)];
     p.act(env, this.out, this.ticks);
     this.ticks++;
-    for (let i = 0; i < 3; i++) this.out.linear[i] += this.noise * this.rng.normal();
+    const dt = 1 / CONTROL_HZ;
+    const a = Math.exp(-dt / this.tau);
+    // Signal-dependent, as human motor noise is: the faster the commanded motion, the larger the
+    // wobble; slow, precise motion near a target (descending, squeezing) stays nearly clean.
+    const l = this.out.linear;
+    const speed = Math.min(1, Math.hypot(l[0], l[1], l[2]) / FULL_SPEED);
+    // Horizontal only: a vertical wobble at sniffing or carrying height would knock objects over.
+    for (let i = 0; i < 2; i++) {
+      this.ou[i] = a * this.ou[i] + this.drift * Math.sqrt(1 - a * a) * this.rng.normal();
+      l[i] += speed * this.ou[i];
+    }
     return this.out;
   }
 }
