@@ -6,6 +6,7 @@
 // reads ΔR/R0 against clean air. One EpisodeContext serves training (fed a
 // dataset's frames in order) and the runner (fed live frames): both see the
 // same inputs for the same frames.
+import { MASK_ORDER } from '../sensors/index.ts';
 import type { PolicyExample } from './features.ts';
 import { MotionHistory, positionCount } from './history.ts';
 
@@ -42,6 +43,7 @@ export class EpisodeContext {
   readonly history: MotionHistory;
   readonly baseline: SmellBaseline;
   private readonly out: Float32Array;
+  private lastProprio: Float32Array | null = null;
 
   constructor(config: ContextConfig, layout: ContextLayout) {
     this.history = new MotionHistory(config.proprio_history.steps, config.proprio_history.every, positionCount(layout.proprio.names));
@@ -52,11 +54,20 @@ export class EpisodeContext {
   reset(): void {
     this.history.reset();
     this.baseline.reset();
+    this.lastProprio = null;
   }
 
   /** Adds this tick's context to `ex` (history and baseline); `fresh` allocates new arrays (training keeps every example's). */
   observe<T extends PolicyExample>(ex: T, fresh = false): T {
-    if (this.history.width > 0) ex.history = this.history.push(ex.proprio, fresh ? new Float32Array(this.history.width) : this.out);
+    if (this.history.width > 0) {
+      const out = fresh ? new Float32Array(this.history.width) : this.out;
+      // A tick without proprio (not yet received, stale, unhealthy) must not enter the history as
+      // "the robot was at zero": the last known position stands in, and before any, nothing is recorded.
+      const proprioMasked = ex.mask[MASK_ORDER.indexOf('proprio')] === 1;
+      if (!proprioMasked) this.lastProprio = ex.proprio;
+      if (this.lastProprio) ex.history = this.history.push(this.lastProprio, out);
+      else ex.history = out.fill(0);
+    }
     ex.smell_baseline = this.baseline.observe(ex) ?? undefined;
     return ex;
   }

@@ -179,6 +179,13 @@ export interface FrameOptions {
   streams?: string[];
   /** 'all_present' (default) starts at the first tick where every stream has a sample. */
   start?: 'all_present' | 'first_sample';
+  /**
+   * Put the ticks on this grid (ns; ticks at grid_ns + k/rate_hz), from the
+   * first one at or after the start: examples() passes the first recorded
+   * action's time, so frames fall on the control ticks the robot acted at,
+   * where a live controller sees its frames too.
+   */
+  grid_ns?: number;
   sync?: SynchronizerOptions;
   /** Health config per stream; by default each stream expects its recorded rate. */
   stream_config?: Record<string, StreamConfigInput>;
@@ -208,10 +215,11 @@ export function* episodeFrames(ep: Episode, options: FrameOptions): Generator<Fr
   const end = Math.max(...all.map((s) => s.t_receive_ns), ...all.map((s) => s.t_capture_ns));
   if (!Number.isFinite(start)) return;
   const dt = 1e9 / options.rate_hz;
+  const first = options.grid_ns === undefined ? start : options.grid_ns + Math.ceil((start - options.grid_ns) / dt - 1e-9) * dt;
   const byName = new Map(streams.map((s) => [s.name, s]));
   let next = 0;
   for (let k = 0; ; k++) {
-    const t = Math.round(start + k * dt);
+    const t = Math.round(first + k * dt);
     if (t > end) break;
     while (next < all.length && all[next].t_receive_ns <= t) {
       const s = all[next++];
@@ -680,7 +688,8 @@ export class Dataset {
         ...options.sync,
         slots: { ...(layout.smell.stream ? { [layout.smell.stream]: { history: K } } : {}), ...options.sync?.slots },
       };
-      for (const frame of episodeFrames(ep, { rate_hz: options.rate_hz, streams: observed, start: options.start, sync })) {
+      const grid_ns = actions.length ? actions[0].t_capture_ns : undefined;
+      for (const frame of episodeFrames(ep, { rate_hz: options.rate_hz, streams: observed, start: options.start, grid_ns, sync })) {
         const ex = frameToExample(frame, layout, imageCache);
         ex.episode = e;
         if (actions.length) {

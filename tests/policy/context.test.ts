@@ -52,6 +52,7 @@ function examples(episodes: number[]): PolicyExample[] {
     proprio: row(i, -i, 99),
     smell: row(0, 0, 1000 + i, 2000 + i),
     smell_valid: Uint8Array.from([0, 1]),
+    mask: Uint8Array.from([0, 0, 0, 0]),
   })) as unknown as PolicyExample[];
 }
 const LAYOUT = { proprio: { names: ['position.a', 'position.b', 'velocity.a'] }, smell: { channels: ['mox0', 'mox1'] } };
@@ -74,6 +75,21 @@ describe('attachContext', () => {
     // The baseline is each episode's first reading, kept for the whole episode.
     expect([...data[4].smell_baseline!]).toEqual([1000, 2000]);
     expect([...data[7].smell_baseline!]).toEqual([1005, 2005]);
+  });
+
+  it('a tick without proprio enters the history as the last known position, and before any as nothing', () => {
+    const context = new EpisodeContext({ proprio_history: { steps: 1, every: 1 } }, LAYOUT);
+    const [a, b, c, d] = examples([0, 0, 0, 0]);
+    // The first live frame often has nothing yet (samples still in flight): proprio masked, zeros.
+    a.mask[3] = 1;
+    a.proprio.fill(0);
+    expect([...context.observe(a, true).history!]).toEqual([0, 0]);
+    expect([...context.observe(b, true).history!]).toEqual([0, 0]);
+    c.mask[3] = 1;
+    c.proprio.fill(0);
+    // Held at b's position (1, −1), not zero.
+    expect([...context.observe(c, true).history!]).toEqual([0, 0]);
+    expect([...context.observe(d, true).history!]).toEqual([1 - 3, -1 + 3]);
   });
 
   it('waits for a valid, positive smell reading before taking a baseline', () => {

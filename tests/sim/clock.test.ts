@@ -1,6 +1,7 @@
 // The sim clock as the streams see it: no capture time is zero (a zero stamp
 // means "sensor clock not set" and is rejected), so a recorded episode's
-// frames carry every modality from the first control tick.
+// frames carry every modality from the first control tick, and training
+// frames fall on the control ticks, as live frames do.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,8 @@ describe('sim clock', () => {
       // mask order: camera (not recorded here), tactile, smell, proprio.
       expect([...examples[0].mask]).toEqual([1, 0, 0, 0]);
       expect(examples.filter((e) => e.mask[3]).length).toBe(0);
+      // Frames fall on the control ticks the expert acted at (1 s + k · 50 ms), where a live controller's frames are.
+      for (const e of examples.slice(0, 20)) expect((e.t_ns - SIM_EPOCH_NS) % 50_000_000).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
