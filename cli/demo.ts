@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { Dataset, writeFileAtomic } from '../sensors/index.ts';
 import { loadCheckpoint, trainPolicy, type Modality } from '../policy/index.ts';
 import { EvalResult, drillSvg, faultDrill, writeDemoReport, type DemoStage } from '../runtime/index.ts';
-import { recordEpisodes } from '../sim/record.ts';
+import { SIM_ROBOT, recordEpisodes } from '../sim/record.ts';
 import { createNodeCamera } from '../sim/camera-node.ts';
 import { doctorReport, formatDoctor } from './doctor.ts';
 import { parseFlags } from './flags.ts';
@@ -81,13 +81,23 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
     return { value: null, detail: `backend ${report.backend}` };
   });
 
+  // Fresh demonstrations make any saved policy stale.
+  let recorded = false;
   const demos = await stage('record 3 expert demonstrations', async () => {
     const ds = fs.existsSync(demosDir) ? await Dataset.open(demosDir) : null;
     if (ds && ds.size >= 3) {
       const info = await ds.info();
-      return { value: info.episodes, status: 'reused', detail: `${info.episodes.length} logs already in ${demosDir}` };
+      // Demonstrations of an older scene (another SIM_ROBOT) would teach a policy a task that no longer exists.
+      const stale = info.episodes.filter((e) => e.robot !== SIM_ROBOT);
+      if (stale.length === 0) return { value: info.episodes, status: 'reused', detail: `${info.episodes.length} logs already in ${demosDir}` };
+      // Kept, not deleted: recorded data is never thrown away.
+      const aside = `${demosDir}.old-${Date.now()}`;
+      fs.renameSync(demosDir, aside);
+      log(`    re-recording: ${stale.length} logs were made by ${stale[0].robot ?? 'an unknown robot'}, not ${SIM_ROBOT}; moved to ${aside}`);
+      recorded = true;
     }
     fs.mkdirSync(demosDir, { recursive: true });
+    recorded = true;
     const camera = await createNodeCamera();
     const bar = progressBar('record');
     try {
@@ -100,9 +110,15 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
   });
 
   const training = await stage('train the multimodal policy', async () => {
-    if (fs.existsSync(ckpt)) {
-      const t = loadCheckpoint(ckpt).meta.training!;
-      return { value: { steps: t.steps, seconds: t.seconds, backend: t.backend, finalLoss: t.final_loss, valLoss: t.val_loss }, status: 'reused', detail: `${ckpt} (${t.steps} steps, loss ${t.final_loss.toFixed(4)})` };
+    if (fs.existsSync(ckpt) && !recorded) {
+      // A checkpoint this senseact cannot use (an older format, a damaged file) is trained again, not fatal.
+      let t: ReturnType<typeof loadCheckpoint>['meta']['training'] | null = null;
+      try {
+        t = loadCheckpoint(ckpt).meta.training!;
+      } catch (err) {
+        log(`    not reusing ${ckpt}: ${(err as Error).message}`);
+      }
+      if (t) return { value: { steps: t.steps, seconds: t.seconds, backend: t.backend, finalLoss: t.final_loss, valLoss: t.val_loss }, status: 'reused', detail: `${ckpt} (${t.steps} steps, loss ${t.final_loss.toFixed(4)})` };
     }
     const bar = progressBar('train');
     try {

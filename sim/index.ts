@@ -4,7 +4,7 @@
 // may import (no `ws`, no Dawn).
 export * from './browser.ts';
 export { createNodeCamera } from './camera-node.ts';
-export { recordEpisodes, episodeFileName, type RecordOptions } from './record.ts';
+export { recordEpisodes, episodeFileName, SIM_ROBOT, type RecordOptions } from './record.ts';
 export { LiveSim } from './live.ts';
 export { RosbridgeServer, type RosbridgeServerOptions, type Logger } from './rosbridge/server.ts';
 export { TOPICS, SERVICES } from './rosbridge/messages.ts';

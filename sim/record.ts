@@ -20,6 +20,14 @@ export interface RecordOptions {
   onEpisode?: (done: number, result: EpisodeResult, log: LogSummary) => void;
 }
 
+/**
+ * The robot name recorded in every sim episode, with the scene's version:
+ * bump it when the scene, the robot or the experts change what a recorded
+ * episode means (2: the motorized robot, find-smell's bin in view, the clock
+ * starting at 1 s), so stale demonstrations are not silently reused.
+ */
+export const SIM_ROBOT = 'senseact-sim/2';
+
 export function episodeFileName(task: TaskName, seed: number): string {
   return `${task}-seed${String(seed).padStart(6, '0')}.mcap`;
 }
@@ -34,7 +42,7 @@ export async function recordEpisodes(opts: RecordOptions): Promise<{ results: Ep
       const writer = await LogWriter.open(path.join(opts.outDir, episodeFileName(opts.task, seed)), {
         meta: {
           task: opts.task,
-          robot: 'senseact-sim',
+          robot: SIM_ROBOT,
           operator: opts.driver === 'random' ? 'random' : `scripted-expert/${opts.driver}`,
           seed,
           success: null,
