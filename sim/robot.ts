@@ -96,6 +96,15 @@ function relativeYaw(a: Rotation, b: Rotation): number {
 
 const yawQuat = (yaw: number) => ({ x: 0, y: 0, z: Math.sin(yaw / 2), w: Math.cos(yaw / 2) });
 
+/** The tool point (centre between the pads) of a joint state: the arm's forward kinematics. */
+function toolOf(q: Readonly<JointState>, out: { x: number; y: number; z: number }): { x: number; y: number; z: number } {
+  const r = ROBOT.armRoot + q.arm;
+  out.x = q.baseX + Math.cos(q.baseYaw) * r;
+  out.y = q.baseY + Math.sin(q.baseYaw) * r;
+  out.z = q.lift;
+  return out;
+}
+
 export class Robot {
   /** Fixed furniture the gripper stops at; tasks add theirs. */
   readonly keepOut: KeepOut[] = [];
@@ -249,12 +258,7 @@ export class Robot {
 
   /** Tool point (centre between the pads) from the measured joint state. */
   toolPoint(out = { x: 0, y: 0, z: 0 }): { x: number; y: number; z: number } {
-    const q = this.q;
-    const r = ROBOT.armRoot + q.arm;
-    out.x = q.baseX + Math.cos(q.baseYaw) * r;
-    out.y = q.baseY + Math.sin(q.baseYaw) * r;
-    out.z = q.lift;
-    return out;
+    return toolOf(this.q, out);
   }
 
   handYaw(): number {
@@ -379,12 +383,7 @@ export class Robot {
   }
 
   private setpointTool(out: Vector): Vector {
-    const s = this.setpoint;
-    const r = ROBOT.armRoot + s.arm;
-    out.x = s.baseX + Math.cos(s.baseYaw) * r;
-    out.y = s.baseY + Math.sin(s.baseYaw) * r;
-    out.z = s.lift;
-    return out;
+    return toolOf(this.setpoint, out);
   }
 
   /** The fingertips may not enter the counter: a workspace limit on the lift setpoint over its footprint. */
