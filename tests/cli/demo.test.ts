@@ -7,10 +7,14 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { senseact } from '../helpers/cli.ts';
+import { makeTinyDataset } from '../policy/fixtures.ts';
 
 describe('senseact demo --quick', () => {
-  it('runs every stage and writes the report with every section', () => {
+  it('runs every stage and writes the report with every section', async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-demo-')), 'demo-output');
+    // Logs of another robot (an older scene) where the demos go: moved aside, kept, and recorded afresh.
+    fs.mkdirSync(path.join(out, 'demos'), { recursive: true });
+    await makeTinyDataset(3, 1, path.join(out, 'demos'));
     const run = senseact(['demo', '--quick', '--out', out], {}, 600_000);
     expect(run.status, run.stderr.slice(-2000)).toBe(0);
     const summary = run.stderr.slice(run.stderr.lastIndexOf('summary'));
@@ -25,6 +29,10 @@ describe('senseact demo --quick', () => {
     expect(html).toMatch(/<img src="camera-fused-(success|failure)-seed\d+\.png"/);
     // Demos are real logs, the checkpoint and its config exist, no temp files remain.
     expect(fs.readdirSync(path.join(out, 'demos')).filter((f) => f.endsWith('.mcap'))).toHaveLength(3);
+    const aside = fs.readdirSync(out).filter((f) => f.startsWith('demos.old-'));
+    expect(aside).toHaveLength(1);
+    expect(fs.readdirSync(path.join(out, aside[0])).filter((f) => f.startsWith('episode_'))).toHaveLength(3);
+    expect(run.stderr).toMatch(/re-recording: 3 logs were made by synthetic, not senseact-sim\/2/);
     expect(fs.existsSync(path.join(out, 'policy', 'find-smell-quick.safetensors'))).toBe(true);
     const all = fs.readdirSync(out, { recursive: true }).map(String);
     expect(all.filter((f) => /\.tmp-|\.partial$|train-state/.test(f))).toEqual([]);
