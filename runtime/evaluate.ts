@@ -49,7 +49,8 @@ export interface EvalOptions {
   onEpisode?: (done: number, total: number, outcome: EpisodeOutcome) => void;
 }
 
-const RATES: Record<string, number> = {
+/** The simulator streams' native rates, as eval expects them (health checks need the expected rate). */
+export const SIM_RATES: Record<string, number> = {
   [STREAMS.camera]: 30,
   [STREAMS.tactileLeft]: 100,
   [STREAMS.tactileRight]: 100,
@@ -74,7 +75,7 @@ export async function evaluatePolicy(options: EvalOptions): Promise<{ result: Ev
       if (trained.includes(seed)) continue;
       seeds.push(seed);
       controller.reset();
-      const feed = new SimFeed(names, RATES, layout.smell.stream ? { [layout.smell.stream]: layout.smell.history } : {});
+      const feed = new SimFeed(names, SIM_RATES, layout.smell.stream ? { [layout.smell.stream]: layout.smell.history } : {});
       feed.add(await env.reset(seed));
       const frames: CameraData[] = [];
       while (!env.done()) {

@@ -1,6 +1,6 @@
 // runtime/: running a policy against a robot — the simulator or a rosbridge
 // robot — with evaluation, the control loop, safety filter and health monitor.
-export { evaluatePolicy, EvalResult, type EvalOptions, type EpisodeOutcome } from './evaluate.ts';
+export { evaluatePolicy, EvalResult, SIM_RATES, type EvalOptions, type EpisodeOutcome } from './evaluate.ts';
 export { writeEvalReport, evalReportHtml, pngDataUri, stripPng, writeStrips, type StripImage } from './evalReport.ts';
 export { SimFeed } from './simFeed.ts';
 export { wilson } from './stats.ts';
