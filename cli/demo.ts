@@ -94,7 +94,6 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
       const aside = `${demosDir}.old-${Date.now()}`;
       fs.renameSync(demosDir, aside);
       log(`    re-recording: ${stale.length} logs were made by ${stale[0].robot ?? 'an unknown robot'}, not ${SIM_ROBOT}; moved to ${aside}`);
-      recorded = true;
     }
     fs.mkdirSync(demosDir, { recursive: true });
     recorded = true;

@@ -56,7 +56,7 @@ export function buildProgram(): Command {
     .description('serve the simulator over the rosbridge v2 protocol')
     .requiredOption('--task <task>', 'task name')
     .option('--rosbridge <host:port>', 'listen address', '127.0.0.1:9090')
-    .option('--seed <s>', 'seed (default 0)')
+    .option('--seed <s>', 'seed', '0')
     .option('--no-camera', 'serve without the wrist camera')
     .option('--ros <version>', 'ROS version of outgoing header stamps (1: secs/nsecs, 2: sec/nanosec)', '2')
     .option('--faults', 'test only: offer the /senseact/faults injection service (docs/runtime.md)')

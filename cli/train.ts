@@ -39,7 +39,7 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
   const config = {
     ...base,
     kind: flags.kind === 'multimodal' && base.kind ? base.kind : flags.kind,
-    train: { ...baseTrain, seed: raw.seed === undefined && baseTrain.seed !== undefined ? baseTrain.seed : flags.seed, ...(flags.steps ? { steps: flags.steps } : {}), ...(flags.lr ? { lr: flags.lr } : {}), ...(flags.batch ? { batch_size: flags.batch } : {}) },
+    train: { ...baseTrain, seed: raw.seed === undefined ? (baseTrain.seed ?? flags.seed) : flags.seed, ...(flags.steps ? { steps: flags.steps } : {}), ...(flags.lr ? { lr: flags.lr } : {}), ...(flags.batch ? { batch_size: flags.batch } : {}) },
     ...(flags.modalities ? { modalities: flags.modalities.split(',').map((s) => s.trim()) } : {}),
   };
   const bar = progressBar('train');

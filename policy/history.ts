@@ -61,4 +61,3 @@ export class MotionHistory {
     return out;
   }
 }
-

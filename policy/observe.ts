@@ -10,4 +10,3 @@ export function exampleFromFrame(frame: Frame, meta: CheckpointMeta, forceMask: 
   for (const m of forceMask) ex.mask[MASK_ORDER.indexOf(m)] = 1;
   return ex;
 }
-
