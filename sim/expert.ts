@@ -58,10 +58,10 @@ export interface Phase {
  * clean path teach a policy nothing about getting back to it: the first small
  * error takes it where no demo went, and errors compound. So the noise is an
  * Ornstein–Uhlenbeck drift (σ `drift` m/s, horizontal, correlation `tau` s) that pushes
- * the tool centimetres off the path, which the expert's feedback then corrects
- * — the demonstrations DART collects (Laskey et al., 2017), and what a human
- * teleoperator's wobble gives for free. White noise of the same size would
- * average out within a tick or two and move nothing.
+ * the tool several millimetres off the path, which the expert's feedback then
+ * corrects — the demonstrations DART collects (Laskey et al., 2017), and what
+ * a human teleoperator's wobble gives for free. White noise of the same size
+ * averages out within a tick or two and moves the tool far less.
  */
 export class PhasedExpert {
   private index = 0;
