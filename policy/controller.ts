@@ -34,6 +34,7 @@ export class NearestRunner implements Controller {
   private tick = 0;
   private readonly latencies: number[] = [];
   private readonly context;
+  private last = holdAction(0);
 
   constructor(
     readonly meta: CheckpointMeta,
@@ -54,17 +55,22 @@ export class NearestRunner implements Controller {
   reset(): void {
     this.ensemble = [];
     this.tick = 0;
+    this.last = holdAction(0);
     this.context.reset();
   }
   async act(frame: Frame): Promise<ActionData> {
     const t0 = performance.now();
+    if (isBlind(frame, this.meta.layout)) {
+      this.tick++; // chunks still age: what was planned before an outage is stale after it
+      return (this.last = holdAction(this.last.gripper));
+    }
     const { config, dims, normalizer } = this.meta;
     encodeExample(this.context.observe(exampleFromFrame(frame, this.meta, this.mask)), 0, this.batch, config, normalizer, dims, null);
     nearestFeatures(this.batch, 0, config, dims, this.query);
     queryNearest(this.table, this.query, this.batch.mask, config.neighbours, this.chunk);
     const actions = new Float32Array(this.chunk.length);
     for (let k = 0; k < config.chunk; k++) actions.set(denormalizeAction(normalizer, this.chunk, k * ACTION_DIM), k * ACTION_DIM);
-    const a = ensembleStep(this.ensemble, this.tick, actions, config.chunk, config.ensemble_k);
+    const a = (this.last = ensembleStep(this.ensemble, this.tick, actions, config.chunk, config.ensemble_k));
     this.tick++;
     this.latencies.push(performance.now() - t0);
     return a;
@@ -73,6 +79,25 @@ export class NearestRunner implements Controller {
     return { p50: percentile(this.latencies, 50), p99: percentile(this.latencies, 99) };
   }
   dispose(): void {}
+}
+
+/**
+ * True when the frame holds nothing the policy reads: every stream it was
+ * trained on is missing or masked (at start-up, before the first samples
+ * arrive, or in a total sensor outage). A policy never saw such a frame in
+ * training (the dataset's first frame already has data), so what it predicts
+ * there is arbitrary; worse, its chunk would be blended into the next ticks,
+ * and a half-closed gripper it commands is then read back through proprio as
+ * "the grasp has begun". So a blind tick holds still and leaves no chunk.
+ */
+export function isBlind(frame: Frame, layout: CheckpointMeta['layout']): boolean {
+  const names = [layout.camera, ...layout.tactile.streams, layout.smell.stream, layout.proprio.stream].filter((n): n is string => !!n);
+  return names.every((n) => !frame.slots[n]?.sample || frame.masked.includes(n));
+}
+
+/** The action of a blind tick: no motion, the gripper where it was last commanded. */
+export function holdAction(gripper: number): ActionData {
+  return { linear: [0, 0, 0], angular: [0, 0, 0], gripper };
 }
 
 /**

@@ -7,7 +7,7 @@ import { loadCheckpoint, type CheckpointMeta } from './checkpoint.ts';
 import type { Modality } from './config.ts';
 import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from './features.ts';
 import { MultimodalPolicy } from './network.ts';
-import { ensembleStep, type Controller } from './controller.ts';
+import { ensembleStep, holdAction, isBlind, type Controller } from './controller.ts';
 import { exampleFromFrame } from './observe.ts';
 import { EpisodeContext } from './context.ts';
 import { toInputs } from './train.ts';
@@ -33,6 +33,7 @@ export class PolicyRunner implements Controller {
   readonly latenciesMs: number[] = [];
   private readonly batch;
   private readonly context;
+  private last = holdAction(0);
 
   private constructor(
     readonly meta: CheckpointMeta,
@@ -94,6 +95,7 @@ export class PolicyRunner implements Controller {
   reset(): void {
     this.chunks = [];
     this.tick = 0;
+    this.last = holdAction(0);
     this.context.reset();
   }
 
@@ -114,9 +116,14 @@ export class PolicyRunner implements Controller {
   /** One control tick: predict a chunk, blend it with the chunks still covering this tick. */
   async act(frame: Frame): Promise<ActionData> {
     const t0 = performance.now();
+    // Nothing received yet (or a total outage): hold, and keep the blank frame out of the chunks and the history.
+    if (isBlind(frame, this.meta.layout)) {
+      this.tick++; // chunks still age: what was planned before an outage is stale after it
+      return (this.last = holdAction(this.last.gripper));
+    }
     const chunk = await this.predict(frame);
     const H = this.options.noEnsemble ? 1 : this.meta.config.chunk;
-    const a = ensembleStep(this.chunks, this.tick, chunk, H, this.meta.config.ensemble_k);
+    const a = (this.last = ensembleStep(this.chunks, this.tick, chunk, H, this.meta.config.ensemble_k));
     this.tick++;
     this.latenciesMs.push(performance.now() - t0);
     return a;

@@ -79,4 +79,43 @@ describe('train/run parity', () => {
     // Same states, same inputs: the predictions agree to float precision (m/s, rad/s, gripper).
     expect(worst).toBeLessThan(1e-4);
   }, 120_000);
+
+  it('a blind first tick holds still and leaves nothing in the chunks the next ticks blend', async () => {
+    const { config, layout, dims, normalizer } = runner.meta;
+    const dataset = await Dataset.open(path.join(dir, 'demos'));
+    const recorded = (await dataset.episode(0)).series.get('action')!.map((s) => s.data as { linear: number[]; angular: number[]; gripper: number });
+    const { examples } = await dataset.examples({ rate_hz: config.rate_hz, horizon: config.chunk - 1, image: config.image, smell_history: config.smell_history });
+    attachContext(examples, config, layout);
+    const first = examples.find((ex) => Math.round((ex.t_ns - SIM_EPOCH_NS) / TICK_NS) === 1)!;
+    const model = (runner as unknown as { model: { forward(x: unknown): { toArray(): Promise<Float32Array>; dispose(): void } } }).model;
+    const backend = (runner as unknown as { created: { backend: Parameters<typeof toInputs>[3] } }).created.backend;
+    const batch = allocFeatureBatch(1, config, dims);
+    encodeExample(first, 0, batch, config, normalizer, dims, null);
+    const out = noGrad(() => tidy(() => model.forward(toInputs(batch, config, dims, backend))));
+    const trained = await out.toArray();
+    out.dispose();
+
+    const names = [layout.camera, ...layout.tactile.streams, layout.smell.stream, layout.proprio.stream].filter((n): n is string => !!n);
+    const env = new SimEnv({ task: 'find-smell' });
+    const feed = new SimFeed(names, SIM_RATES, { [layout.smell.stream!]: layout.smell.history });
+    try {
+      feed.add(await env.reset(0));
+      runner.reset();
+      // Tick 0: transport latency means nothing has arrived; the policy never saw such a frame.
+      const frame0 = feed.frame(env.timeNs);
+      expect(frame0.masked.length).toBe(names.length);
+      const hold = await runner.act(frame0);
+      expect([...hold.linear, ...hold.angular, hold.gripper]).toEqual([0, 0, 0, 0, 0, 0, 0]);
+      const a = recorded[0];
+      feed.add(await env.step({ linear: [a.linear[0], a.linear[1], a.linear[2]], angular: [a.angular[0], a.angular[1], a.angular[2]], gripper: a.gripper }));
+      // Tick 1: the only chunk is this tick's own, so the action is its first row, as trained
+      // (a blank-frame chunk blended in would pull it toward whatever the blind prediction was).
+      const act = await runner.act(feed.frame(env.timeNs));
+      const got = [...act.linear, ...act.angular];
+      for (let j = 0; j < 6; j++) expect(got[j]).toBeCloseTo(trained[j] * normalizer.action.std[j] + normalizer.action.mean[j], 4);
+      expect(act.gripper).toBeCloseTo(Math.min(1, Math.max(0, trained[6] * normalizer.action.std[6] + normalizer.action.mean[6])), 4);
+    } finally {
+      env.close();
+    }
+  }, 120_000);
 });
