@@ -128,11 +128,15 @@ export class SimEnv {
     return out;
   }
 
-  /** Applies `action` for one control tick (1/CONTROL_HZ s) and returns the samples captured meanwhile. */
-  async step(action: SimAction): Promise<Sample[]> {
+  /**
+   * Applies `action` for one control tick (1/CONTROL_HZ s) and returns the samples captured meanwhile.
+   * `disturbance` (m/s, base frame) is a push the world adds to the commanded twist, as DART injects
+   * noise into a demonstrator's execution: the robot moves with it, the log records the command.
+   */
+  async step(action: SimAction, disturbance: readonly [number, number, number] | null = null): Promise<Sample[]> {
     const out: Sample[] = [];
     this.robot.command({ vx: action.linear[0], vy: action.linear[1], vz: action.linear[2], wz: action.angular[2], gripper: action.gripper });
-    // The action as the robot took it: non-finite values zeroed, the gripper clamped to 0…1.
+    // The action as commanded: non-finite values zeroed, the gripper clamped to 0…1.
     const c = this.robot.cmd;
     const fin = (v: number) => (Number.isFinite(v) ? v : 0);
     this.push(out, STREAMS.action, this.timeNs, {
@@ -140,6 +144,7 @@ export class SimEnv {
       angular: [fin(action.angular[0]), fin(action.angular[1]), c.wz],
       gripper: c.gripper,
     });
+    if (disturbance) this.robot.command({ vx: c.vx + disturbance[0], vy: c.vy + disturbance[1], vz: c.vz + disturbance[2], wz: c.wz, gripper: c.gripper });
     for (let i = 0; i < STEPS_PER_CONTROL; i++) {
       this.robot.integrate(this.sim.dt);
       this.sim.step();

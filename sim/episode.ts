@@ -9,6 +9,8 @@ import type { ExpertVariant } from './task.ts';
 
 export interface Driver {
   act(env: SimEnv): SimAction;
+  /** A push the world adds to this tick's command (the experts' DART noise); not part of the recorded action. */
+  disturbance?(): readonly [number, number, number];
 }
 
 export type DriverKind = ExpertVariant | 'random';
@@ -36,7 +38,8 @@ export async function runEpisode(env: SimEnv, seed: number, kind: DriverKind, si
   await sink?.(first);
   const driver = makeDriver(env, kind);
   while (!env.done()) {
-    const samples = await env.step(driver.act(env));
+    const action = driver.act(env);
+    const samples = await env.step(action, driver.disturbance?.() ?? null);
     await sink?.(samples);
   }
   return { seed, success: env.success(), failure: env.failure(), ticks: env.tick, info: env.info() };

@@ -102,10 +102,20 @@ export class PhasedExpert {
     // Horizontal only: a vertical wobble at sniffing or carrying height would knock objects over.
     for (let i = 0; i < 2; i++) {
       this.ou[i] = a * this.ou[i] + this.drift * Math.sqrt(1 - a * a) * this.rng.normal();
-      l[i] += speed * this.ou[i];
+      this.push[i] = speed * this.ou[i];
     }
     return this.out;
   }
+
+  /**
+   * This tick's drift, applied by the world on top of the command (SimEnv.step): the demonstration
+   * records the expert's correcting command, not the drift, so a policy learns the correction
+   * (DART's labels) instead of imitating noise it cannot see.
+   */
+  disturbance(): readonly [number, number, number] {
+    return this.push;
+  }
+  private readonly push: [number, number, number] = [0, 0, 0];
 }
 
 /** A phase that moves to a target with a fixed gripper command, until within `tol` metres. */

@@ -24,9 +24,10 @@ export interface RecordOptions {
  * The robot name recorded in every sim episode, with the scene's version:
  * bump it when the scene, the robot or the experts change what a recorded
  * episode means (2: the motorized robot, find-smell's bin in view, the clock
- * starting at 1 s), so stale demonstrations are not silently reused.
+ * starting at 1 s; 3: the recorded action is the expert's command, its drift a
+ * disturbance), so stale demonstrations are not silently reused.
  */
-export const SIM_ROBOT = 'senseact-sim/2';
+export const SIM_ROBOT = 'senseact-sim/3';
 
 export function episodeFileName(task: TaskName, seed: number): string {
   return `${task}-seed${String(seed).padStart(6, '0')}.mcap`;

@@ -256,7 +256,7 @@ describe('robot: a chain of dynamic bodies on motorized impulse joints', () => {
       const d = makeDriver(env, 'full');
       const out: number[] = [];
       for (let i = 0; i < 80; i++) {
-        await env.step(d.act(env));
+        await env.step(d.act(env), d.disturbance?.() ?? null);
         out.push(...ARM_JOINTS.map((j) => env.robot.q[j]), env.robot.fingerOpening(0));
       }
       env.close();
