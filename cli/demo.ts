@@ -117,7 +117,7 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
       } catch (err) {
         log(`    not reusing ${ckpt}: ${(err as Error).message}`);
       }
-      if (t) return { value: { steps: t.steps, seconds: t.seconds, backend: t.backend, finalLoss: t.final_loss, valLoss: t.val_loss }, status: 'reused', detail: `${ckpt} (${t.steps} steps, loss ${t.final_loss.toFixed(4)})` };
+      if (t) return { value: { steps: t.steps, seconds: t.seconds, backend: t.backend, finalLoss: t.final_loss, valLoss: t.val_loss, ...(t.influence ? { influence: t.influence } : {}) }, status: 'reused', detail: `${ckpt} (${t.steps} steps, loss ${t.final_loss.toFixed(4)})` };
     }
     const bar = progressBar('train');
     try {

@@ -70,6 +70,10 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
   } else {
     log(`trained ${result.steps} steps on ${result.backend} in ${result.seconds.toFixed(1)} s (${((result.seconds * 1000) / Math.max(1, result.steps - result.resumedFrom)).toFixed(0)} ms/step)`);
     log(`final loss ${result.finalLoss.toFixed(4)}${result.valLoss !== null ? `, validation ${result.valLoss.toFixed(4)}` : ''} (L1 on normalized actions)`);
+    if (result.influence) {
+      const parts = Object.entries(result.influence).map(([m, v]) => `${m} ${v.toFixed(3)}`);
+      log(`modality influence (mean |Δ| of the normalized actions when one is masked): ${parts.join(', ')}`);
+    }
     log(`wrote ${result.checkpoint}, ${result.config}, ${result.curve}`);
   }
 }

@@ -50,6 +50,8 @@ export const CheckpointMeta = z.object({
       final_loss: z.number(),
       val_loss: z.number().nullable(),
       seeds: z.array(z.number()).default([]),
+      /** Per modality: mean |Δ| of the normalized action chunk when it is masked (policy/influence.ts). */
+      influence: z.record(z.string(), z.number()).optional(),
     })
     .optional(),
 });

@@ -4,7 +4,7 @@
 // that predicts a chunk of H actions.
 import { F, Tensor, keep, nn, type Backend } from '../kernels/index.ts';
 import { MODALITIES, type Modality, type PolicyConfig } from './config.ts';
-import { ACTION_DIM, type FeatureDims } from './features.ts';
+import { ACTION_DIM, type FeatureBatch, type FeatureDims } from './features.ts';
 
 /** Network inputs as device tensors. */
 export interface PolicyInputs {
@@ -153,6 +153,18 @@ export class MultimodalPolicy extends nn.Module {
     const readout = this.lnOut.forward(h.slice(1, i, i + 1).reshape([B, D]));
     return this.head.forward(readout).reshape([B, this.config.chunk, ACTION_DIM]);
   }
+}
+
+/** A feature batch as device tensors, in the shapes the network reads. */
+export function toInputs(batch: FeatureBatch, config: PolicyConfig, dims: FeatureDims, backend: Backend): PolicyInputs {
+  const B = batch.size;
+  return {
+    image: Tensor.fromArray(batch.image, [B, config.image.height, config.image.width, 3], backend),
+    tactile: Tensor.fromArray(batch.tactile, [B, dims.tactile], backend),
+    smell: Tensor.fromArray(batch.smell, [B, dims.smell], backend),
+    proprio: Tensor.fromArray(batch.proprio, [B, dims.proprio], backend),
+    mask: Tensor.fromArray(batch.mask, [B, 4], backend),
+  };
 }
 
 /** L1 over valid chunk steps (ACT's loss), normalized by the number of valid targets. */

@@ -8,9 +8,12 @@ import { AdamW, Tensor, createBackend, noGrad, tidy, type Backend } from '../ker
 import { Dataset, seededRandom, writeFileAtomic, type Example, type Layout } from '../sensors/index.ts';
 import { CHECKPOINT_VERSION, decodeSafetensors, encodeSafetensors, metaPath, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint.ts';
 import { PolicyConfig } from './config.ts';
-import { allocFeatureBatch, encodeExample, featureDims, makeNormalizer, type FeatureBatch, type FeatureDims, type Normalizer } from './features.ts';
+import { allocFeatureBatch, encodeExample, featureDims, makeNormalizer, type FeatureDims, type Normalizer } from './features.ts';
 import { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
-import { MultimodalPolicy, chunkL1, type PolicyInputs } from './network.ts';
+import { MultimodalPolicy, chunkL1, toInputs } from './network.ts';
+
+export { toInputs };
+import { modalityInfluence } from './influence.ts';
 import { learningRate } from './schedule.ts';
 import { fitNearest } from './nearest.ts';
 import { attachContext } from './context.ts';
@@ -46,20 +49,11 @@ export interface TrainResult {
   valLoss: number | null;
   examples: { train: number; val: number };
   resumedFrom: number;
+  /** Per modality, how much the outputs change when it is masked (policy/influence.ts); absent for the nearest-neighbour baseline. */
+  influence?: Record<string, number>;
 }
 
 const LOSS_EVERY = 10;
-
-export function toInputs(batch: FeatureBatch, config: PolicyConfig, dims: FeatureDims, backend: Backend): PolicyInputs {
-  const B = batch.size;
-  return {
-    image: Tensor.fromArray(batch.image, [B, config.image.height, config.image.width, 3], backend),
-    tactile: Tensor.fromArray(batch.tactile, [B, dims.tactile], backend),
-    smell: Tensor.fromArray(batch.smell, [B, dims.smell], backend),
-    proprio: Tensor.fromArray(batch.proprio, [B, dims.proprio], backend),
-    mask: Tensor.fromArray(batch.mask, [B, 4], backend),
-  };
-}
 
 /** Mixes the seed and the step so any step's batch can be replayed (resume = same run). */
 function stepRandom(seed: number, step: number): () => number {
@@ -218,6 +212,8 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
     const seconds = (performance.now() - t0) / 1000;
     const weights: Record<string, NamedTensor> = {};
     for (const [name, t] of model.namedParameters()) weights[name] = { shape: [...t.shape], data: await t.toArray() };
+    // Measured on the held-out frames (the training frames when there are none).
+    const influence = await modalityInfluence(model, val.length ? val : train, config, norm, dims, backend);
     const meta = checkpointMeta(config, dims, norm, layout, {
       dataset: path.resolve(options.data),
       episodes: dataset.size,
@@ -228,6 +224,7 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
       final_loss: lastLoss,
       val_loss: lastVal,
       seeds,
+      influence,
     });
     saveCheckpoint(options.out, weights, meta);
     const curveFile = options.out.replace(/\.safetensors$/, '') + '.loss.svg';
@@ -274,5 +271,6 @@ function result(out: string, curve: string, meta: CheckpointMeta, examples: Trai
     valLoss: t.val_loss,
     examples,
     resumedFrom,
+    ...(t.influence ? { influence: t.influence } : {}),
   };
 }

@@ -18,7 +18,7 @@ export interface DemoReportInput {
   task: string;
   stages: DemoStage[];
   demos: { file: string; seed: number; success: boolean | null; duration_s: number }[];
-  training: { steps: number; seconds: number; backend: string; finalLoss: number; valLoss: number | null; curveSvg: string | null } | null;
+  training: { steps: number; seconds: number; backend: string; finalLoss: number; valLoss: number | null; influence?: Record<string, number>; curveSvg: string | null } | null;
   /** Each evaluation with its camera strips (PNG files already in the report folder). */
   evals: { label: string; result: EvalResult; images: StripImage[] }[];
   /** The deployment drill's health timeline (SVG), if it ran. */
@@ -68,7 +68,13 @@ export function writeDemoReport(dir: string, input: DemoReportInput): string {
 <h1>senseact demo: ${esc(input.task)}</h1>
 <h2 id="stages">stages</h2><table><tr><th>stage</th><th>status</th><th>time</th><th>detail</th></tr>${stageRows}</table>
 <h2 id="demos">demonstrations</h2><table><tr><th>log</th><th>seed</th><th>outcome</th><th>duration</th></tr>${demoRows}</table>
-<h2 id="training">training</h2>${t ? `<p>${t.steps} steps on ${esc(t.backend)} in ${t.seconds.toFixed(0)} s; final loss ${t.finalLoss.toFixed(4)}${t.valLoss !== null ? `, validation ${t.valLoss.toFixed(4)}` : ''} (L1, normalized actions).</p>${t.curveSvg ?? ''}` : '<p>not run</p>'}
+<h2 id="training">training</h2>${t ? `<p>${t.steps} steps on ${esc(t.backend)} in ${t.seconds.toFixed(0)} s; final loss ${t.finalLoss.toFixed(4)}${t.valLoss !== null ? `, validation ${t.valLoss.toFixed(4)}` : ''} (L1, normalized actions).</p>${
+        t.influence
+          ? `<p>Modality influence (mean change of the normalized actions when one modality is masked, held-out frames): ${Object.entries(t.influence)
+              .map(([m, v]) => `${esc(m)} ${v.toFixed(3)}`)
+              .join(', ')}.</p>`
+          : ''
+      }${t.curveSvg ?? ''}` : '<p>not run</p>'}
 <h2 id="success">success on held-out seeds</h2>${input.evals.length ? successChart(input.evals) : ''}
 <table><tr><th>policy</th><th>successes</th><th>rate</th><th>95% Wilson</th><th>mean steps</th><th>failures</th><th>latency p50 / p99</th></tr>${evalRows}</table>
 <h2 id="camera">camera</h2>${images.join('') || '<p>no frames</p>'}

@@ -25,6 +25,7 @@ describe('senseact demo --quick', () => {
     for (const id of ['stages', 'demos', 'training', 'success', 'camera', 'deployment']) expect(html).toContain(`<h2 id="${id}">`);
     expect(html).toMatch(/safe stop \d+\.\d s after the fault, resumed \d+\.\d s after the fault; SIGTERM → exit 0/);
     expect(html).toMatch(/<svg[\s\S]*training loss/);
+    expect(html).toMatch(/Modality influence [^<]*: camera \d\.\d{3}, tactile \d\.\d{3}, smell \d\.\d{3}, proprio \d\.\d{3}\./);
     expect(html).toMatch(/<tr><td>fused[^<]*<\/td><td>\d+\/2<\/td>[\s\S]*<tr><td>vision-only[^<]*<\/td><td>\d+\/2<\/td>/);
     expect(html).toMatch(/<img src="camera-fused-(success|failure)-seed\d+\.png"/);
     // Demos are real logs, the checkpoint and its config exist, no temp files remain.
@@ -32,7 +33,7 @@ describe('senseact demo --quick', () => {
     const aside = fs.readdirSync(out).filter((f) => f.startsWith('demos.old-'));
     expect(aside).toHaveLength(1);
     expect(fs.readdirSync(path.join(out, aside[0])).filter((f) => f.startsWith('episode_'))).toHaveLength(3);
-    expect(run.stderr).toMatch(/re-recording: 3 logs were made by synthetic, not senseact-sim\/2/);
+    expect(run.stderr).toMatch(/re-recording: 3 logs were made by synthetic, not senseact-sim\/3/);
     expect(fs.existsSync(path.join(out, 'policy', 'find-smell-quick.safetensors'))).toBe(true);
     const all = fs.readdirSync(out, { recursive: true }).map(String);
     expect(all.filter((f) => /\.tmp-|\.partial$|train-state/.test(f))).toEqual([]);

@@ -61,8 +61,22 @@ describe('policy training', () => {
     expect(fs.existsSync(out)).toBe(true);
     expect(fs.existsSync(metaPath(out))).toBe(true);
     expect(fs.readFileSync(r.curve, 'utf8')).toMatch(/^<svg[\s\S]*<path d="M/);
+    // The summary says how much the network reads each modality; the tiny dataset's actions are
+    // functions of time that every stream carries, so the fitted network reads some, and none is NaN.
+    expect(Object.keys(r.influence!).sort()).toEqual(['camera', 'proprio', 'smell', 'tactile']);
+    for (const v of Object.values(r.influence!)) expect(v).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...Object.values(r.influence!))).toBeGreaterThan(0.01);
     // No temp or training-state files are left beside the outputs.
     expect(fs.readdirSync(path.dirname(out)).sort()).toEqual(['policy.json', 'policy.loss.svg', 'policy.safetensors']);
+  }, 120_000);
+
+  it('reports no influence for a modality the network has no encoder for, and some for one it reads', async () => {
+    const o = path.join(path.dirname(out), 'influence', 'p.safetensors');
+    const r = await trainPolicy({ data, out: o, backend: 'cpu', resume: false, config: { ...TINY, modalities: ['camera', 'proprio'], train: { ...TINY.train, steps: 20 } } });
+    expect(r.influence!.smell).toBe(0);
+    expect(r.influence!.tactile).toBe(0);
+    expect(r.influence!.proprio).toBeGreaterThan(0);
+    expect(loadCheckpoint(o).meta.training!.influence).toEqual(r.influence);
   }, 120_000);
 
   it('the checkpoint round-trips bit-exactly and an independent safetensors reader agrees', async () => {
