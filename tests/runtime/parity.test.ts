@@ -1,6 +1,6 @@
 // Train/run parity: a policy must see the same inputs when it runs as when it
-// was trained. Drive the simulator with a demonstration's own recorded
-// actions, so the robot passes through the very same states, and compare the
+// was trained. Drive the simulator with the demonstration's own expert (same
+// seed, same drift), so the robot passes through the very same states, and compare the
 // policy's predictions on the live path (sim samples → Streams → Synchronizer
 // → runner, as `senseact eval` and the daemon run it) with its predictions on
 // the dataset's frames of that demonstration (as training saw them). Two
@@ -15,7 +15,7 @@ import { PolicyRunner, allocFeatureBatch, encodeExample, trainPolicy } from '../
 import { attachContext } from '../../policy/context.ts';
 import { toInputs } from '../../policy/train.ts';
 import { noGrad, tidy } from '../../kernels/index.ts';
-import { SIM_EPOCH_NS, SimEnv, recordEpisodes } from '../../sim/index.ts';
+import { SIM_EPOCH_NS, SimEnv, makeDriver, recordEpisodes } from '../../sim/index.ts';
 import { SIM_RATES, SimFeed } from '../../runtime/index.ts';
 
 const TICK_NS = 50_000_000;
@@ -41,6 +41,18 @@ describe('train/run parity', () => {
     const dataset = await Dataset.open(path.join(dir, 'demos'));
     // The demonstration's commands as recorded, one per control tick.
     const recorded = (await dataset.episode(0)).series.get('action')!.map((s) => s.data as { linear: number[]; angular: number[]; gripper: number });
+    const replay = (env: SimEnv) => {
+      // The log holds the expert's commands; its drift was a disturbance on top (docs/sim.md), so the
+      // states are reproduced by the same expert, seeded as when recording, and checked against the log.
+      const expert = makeDriver(env, 'full');
+      let tick = 0;
+      return async () => {
+        const a = expert.act(env);
+        for (let j = 0; j < 3; j++) expect(a.linear[j], `tick ${tick}: the expert's command differs from the log`).toBeCloseTo(recorded[tick].linear[j], 9);
+        tick++;
+        return env.step(a, expert.disturbance?.() ?? null);
+      };
+    };
     const { examples } = await dataset.examples({ rate_hz: config.rate_hz, horizon: config.chunk - 1, image: config.image, smell_history: config.smell_history });
     attachContext(examples, config, layout);
     const byTick = new Map(examples.map((ex) => [Math.round((ex.t_ns - SIM_EPOCH_NS) / TICK_NS), ex]));
@@ -52,6 +64,7 @@ describe('train/run parity', () => {
     const env = new SimEnv({ task: 'find-smell' });
     const feed = new SimFeed(names, SIM_RATES, { [layout.smell.stream!]: layout.smell.history });
     feed.add(await env.reset(0));
+    const step = replay(env);
     runner.reset();
     let compared = 0;
     let worst = 0;
@@ -69,8 +82,7 @@ describe('train/run parity', () => {
           for (let j = 0; j < trained.length; j++) worst = Math.max(worst, Math.abs(trained[j] * normalizer.action.std[j % 7] + normalizer.action.mean[j % 7] - live[j]));
           compared++;
         }
-        const a = recorded[tick];
-        feed.add(await env.step({ linear: [a.linear[0], a.linear[1], a.linear[2]], angular: [a.angular[0], a.angular[1], a.angular[2]], gripper: a.gripper }));
+        feed.add(await step());
       }
     } finally {
       env.close();
@@ -83,7 +95,6 @@ describe('train/run parity', () => {
   it('a blind first tick holds still and leaves nothing in the chunks the next ticks blend', async () => {
     const { config, layout, dims, normalizer } = runner.meta;
     const dataset = await Dataset.open(path.join(dir, 'demos'));
-    const recorded = (await dataset.episode(0)).series.get('action')!.map((s) => s.data as { linear: number[]; angular: number[]; gripper: number });
     const { examples } = await dataset.examples({ rate_hz: config.rate_hz, horizon: config.chunk - 1, image: config.image, smell_history: config.smell_history });
     attachContext(examples, config, layout);
     const first = examples.find((ex) => Math.round((ex.t_ns - SIM_EPOCH_NS) / TICK_NS) === 1)!;
@@ -106,8 +117,8 @@ describe('train/run parity', () => {
       expect(frame0.masked.length).toBe(names.length);
       const hold = await runner.act(frame0);
       expect([...hold.linear, ...hold.angular, hold.gripper]).toEqual([0, 0, 0, 0, 0, 0, 0]);
-      const a = recorded[0];
-      feed.add(await env.step({ linear: [a.linear[0], a.linear[1], a.linear[2]], angular: [a.angular[0], a.angular[1], a.angular[2]], gripper: a.gripper }));
+      const expert = makeDriver(env, 'full');
+      feed.add(await env.step(expert.act(env), expert.disturbance?.() ?? null));
       // Tick 1: the only chunk is this tick's own, so the action is its first row, as trained
       // (a blank-frame chunk blended in would pull it toward whatever the blind prediction was).
       const act = await runner.act(feed.frame(env.timeNs));
