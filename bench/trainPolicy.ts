@@ -6,7 +6,7 @@
 import { AdamW, Tensor, noGrad, tidy, type Backend } from '../kernels/index.ts';
 import { MultimodalPolicy, allocFeatureBatch, chunkL1, defaultConfig, type FeatureBatch, type FeatureDims, type PolicyConfig } from '../policy/index.ts';
 import { ACTION_DIM } from '../policy/features.ts';
-import { toInputs } from '../policy/train.ts';
+import { toInputs } from '../policy/network.ts';
 
 /**
  * Feature sizes of the simulator's sensors (sim/): two 4×4 three-axis tactile

@@ -2,7 +2,7 @@
 // into an action. A checkpoint's config names its kind; this registry maps
 // the kind to the class that runs it (LeRobot's factory, in one function).
 import fs from 'node:fs';
-import type { ActionData, Frame } from '../sensors/index.ts';
+import { observationStreams, type ActionData, type Frame } from '../sensors/index.ts';
 import { decodeSafetensors, loadCheckpoint, type CheckpointMeta } from './checkpoint.ts';
 import type { Modality } from './config.ts';
 import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from './features.ts';
@@ -30,11 +30,9 @@ export class NearestRunner implements Controller {
   private readonly batch;
   private readonly query: Float32Array;
   private readonly chunk: Float32Array;
-  private ensemble: { tick: number; actions: Float32Array }[] = [];
-  private tick = 0;
+  private readonly blender: ActionBlender;
   private readonly latencies: number[] = [];
   private readonly context;
-  private last = holdAction(0);
 
   constructor(
     readonly meta: CheckpointMeta,
@@ -45,6 +43,7 @@ export class NearestRunner implements Controller {
     this.query = new Float32Array(nearestBlocks(meta.dims).reduce((a, b) => a + b, 0));
     this.chunk = new Float32Array(meta.config.chunk * ACTION_DIM);
     this.context = new EpisodeContext(meta.config, meta.layout);
+    this.blender = new ActionBlender(meta.config.chunk, meta.config.ensemble_k);
   }
   get layout() {
     return this.meta.layout;
@@ -53,25 +52,19 @@ export class NearestRunner implements Controller {
     return this.meta.training?.seeds ?? [];
   }
   reset(): void {
-    this.ensemble = [];
-    this.tick = 0;
-    this.last = holdAction(0);
+    this.blender.reset();
     this.context.reset();
   }
   async act(frame: Frame): Promise<ActionData> {
     const t0 = performance.now();
-    if (isBlind(frame, this.meta.layout)) {
-      this.tick++; // chunks still age: what was planned before an outage is stale after it
-      return (this.last = holdAction(this.last.gripper));
-    }
+    if (isBlind(frame, this.meta.layout)) return this.blender.hold();
     const { config, dims, normalizer } = this.meta;
     encodeExample(this.context.observe(exampleFromFrame(frame, this.meta, this.mask)), 0, this.batch, config, normalizer, dims, null);
     nearestFeatures(this.batch, 0, config, dims, this.query);
     queryNearest(this.table, this.query, this.batch.mask, config.neighbours, this.chunk);
     const actions = new Float32Array(this.chunk.length);
     for (let k = 0; k < config.chunk; k++) actions.set(denormalizeAction(normalizer, this.chunk, k * ACTION_DIM), k * ACTION_DIM);
-    const a = (this.last = ensembleStep(this.ensemble, this.tick, actions, config.chunk, config.ensemble_k));
-    this.tick++;
+    const a = this.blender.blend(actions);
     this.latencies.push(performance.now() - t0);
     return a;
   }
@@ -91,13 +84,48 @@ export class NearestRunner implements Controller {
  * "the grasp has begun". So a blind tick holds still and leaves no chunk.
  */
 export function isBlind(frame: Frame, layout: CheckpointMeta['layout']): boolean {
-  const names = [layout.camera, ...layout.tactile.streams, layout.smell.stream, layout.proprio.stream].filter((n): n is string => !!n);
-  return names.every((n) => !frame.slots[n]?.sample || frame.masked.includes(n));
+  return observationStreams(layout).every((n) => !frame.slots[n]?.sample || frame.masked.includes(n));
 }
 
 /** The action of a blind tick: no motion, the gripper where it was last commanded. */
 export function holdAction(gripper: number): ActionData {
   return { linear: [0, 0, 0], angular: [0, 0, 0], gripper };
+}
+
+/**
+ * One episode's blending state: the chunks still covering the coming ticks,
+ * the tick count, and the last action returned (what a blind tick holds).
+ */
+export class ActionBlender {
+  private chunks: { tick: number; actions: Float32Array }[] = [];
+  private tick = 0;
+  private last = holdAction(0);
+
+  /** @param horizon ticks a chunk covers (1 = no ensembling); @param k the ensembling weight */
+  constructor(
+    private readonly horizon: number,
+    private readonly k: number,
+  ) {}
+
+  reset(): void {
+    this.chunks = [];
+    this.tick = 0;
+    this.last = holdAction(0);
+  }
+
+  /** This tick's action from its new chunk and the older ones still covering it. */
+  blend(chunk: Float32Array): ActionData {
+    this.last = ensembleStep(this.chunks, this.tick, chunk, this.horizon, this.k);
+    this.tick++;
+    return this.last;
+  }
+
+  /** A blind tick: hold still with the last gripper command. Chunks still age: what was planned before an outage is stale after it. */
+  hold(): ActionData {
+    this.tick++;
+    this.last = holdAction(this.last.gripper);
+    return this.last;
+  }
 }
 
 /**

@@ -6,11 +6,10 @@ import type { ActionData, Frame } from '../sensors/index.ts';
 import { loadCheckpoint, type CheckpointMeta } from './checkpoint.ts';
 import type { Modality } from './config.ts';
 import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from './features.ts';
-import { MultimodalPolicy } from './network.ts';
-import { ensembleStep, holdAction, isBlind, type Controller } from './controller.ts';
+import { MultimodalPolicy, toInputs } from './network.ts';
+import { ActionBlender, isBlind, type Controller } from './controller.ts';
 import { exampleFromFrame } from './observe.ts';
 import { EpisodeContext } from './context.ts';
-import { toInputs } from './train.ts';
 
 export interface RunnerOptions {
   backend?: 'auto' | 'webgpu' | 'cpu';
@@ -28,12 +27,10 @@ export function percentile(values: readonly number[], p: number): number {
 
 export class PolicyRunner implements Controller {
   readonly kind = 'multimodal';
-  private chunks: { tick: number; actions: Float32Array }[] = [];
-  private tick = 0;
   readonly latenciesMs: number[] = [];
   private readonly batch;
   private readonly context;
-  private last = holdAction(0);
+  private readonly blender: ActionBlender;
 
   private constructor(
     readonly meta: CheckpointMeta,
@@ -43,6 +40,7 @@ export class PolicyRunner implements Controller {
   ) {
     this.batch = allocFeatureBatch(1, meta.config, meta.dims);
     this.context = new EpisodeContext(meta.config, meta.layout);
+    this.blender = new ActionBlender(options.noEnsemble ? 1 : meta.config.chunk, meta.config.ensemble_k);
   }
 
   static async load(file: string, options: RunnerOptions = {}): Promise<PolicyRunner> {
@@ -93,9 +91,7 @@ export class PolicyRunner implements Controller {
   }
 
   reset(): void {
-    this.chunks = [];
-    this.tick = 0;
-    this.last = holdAction(0);
+    this.blender.reset();
     this.context.reset();
   }
 
@@ -117,14 +113,8 @@ export class PolicyRunner implements Controller {
   async act(frame: Frame): Promise<ActionData> {
     const t0 = performance.now();
     // Nothing received yet (or a total outage): hold, and keep the blank frame out of the chunks and the history.
-    if (isBlind(frame, this.meta.layout)) {
-      this.tick++; // chunks still age: what was planned before an outage is stale after it
-      return (this.last = holdAction(this.last.gripper));
-    }
-    const chunk = await this.predict(frame);
-    const H = this.options.noEnsemble ? 1 : this.meta.config.chunk;
-    const a = (this.last = ensembleStep(this.chunks, this.tick, chunk, H, this.meta.config.ensemble_k));
-    this.tick++;
+    if (isBlind(frame, this.meta.layout)) return this.blender.hold();
+    const a = this.blender.blend(await this.predict(frame));
     this.latenciesMs.push(performance.now() - t0);
     return a;
   }

@@ -11,8 +11,6 @@ import { PolicyConfig } from './config.ts';
 import { allocFeatureBatch, encodeExample, featureDims, makeNormalizer, type FeatureDims, type Normalizer } from './features.ts';
 import { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
 import { MultimodalPolicy, chunkL1, toInputs } from './network.ts';
-
-export { toInputs };
 import { modalityInfluence } from './influence.ts';
 import { learningRate } from './schedule.ts';
 import { fitNearest } from './nearest.ts';

@@ -3,7 +3,7 @@
 // and report success with a 95% Wilson interval, steps, failure causes and
 // inference latency (as LeRobot reports pc_success, with intervals).
 import { z } from 'zod';
-import type { CameraData } from '../sensors/index.ts';
+import { observationStreams, type CameraData } from '../sensors/index.ts';
 import { loadController, type Controller, type Modality } from '../policy/index.ts';
 import { SimEnv, STREAMS, type TaskName } from '../sim/index.ts';
 import { createNodeCamera } from '../sim/camera-node.ts';
@@ -63,7 +63,7 @@ export async function evaluatePolicy(options: EvalOptions): Promise<{ result: Ev
   const controller: Controller = await loadController(options.policy, { backend: options.backend, mask: options.mask });
   const layout = controller.layout;
   const trained = controller.trainedSeeds;
-  const names = [layout.camera, ...layout.tactile.streams, layout.smell.stream, layout.proprio.stream].filter((n): n is string => !!n);
+  const names = observationStreams(layout);
   const wantCamera = options.camera ?? layout.camera !== null;
   const camera = wantCamera ? await createNodeCamera() : null;
   const env = new SimEnv({ task: options.task, camera });

@@ -4,7 +4,7 @@
 // with HTTP endpoints; `bench loop` and tests drive it directly.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_HISTORY, DEFAULT_RATE_HZ, LogWriter, Stream, Synchronizer, levelValue, modalityOf, type Frame, type Sample, type SlotOptions, type StreamConfigInput } from '../sensors/index.ts';
+import { DEFAULT_HISTORY, observationStreams, DEFAULT_RATE_HZ, LogWriter, Stream, Synchronizer, levelValue, modalityOf, type Frame, type Sample, type SlotOptions, type StreamConfigInput } from '../sensors/index.ts';
 import { loadController, type Controller } from '../policy/index.ts';
 import type { RuntimeConfig, StreamEntry } from './config.ts';
 import { ControlLoop } from './controlLoop.ts';
@@ -30,8 +30,7 @@ export async function createController(spec: string, backend: 'auto' | 'webgpu' 
 
 /** Stream names the controller reads. */
 export function controllerStreams(c: Controller): Set<string> {
-  const l = c.layout;
-  return new Set([l.camera, ...l.tactile.streams, l.smell.stream, l.proprio.stream].filter((s): s is string => !!s));
+  return new Set(observationStreams(c.layout));
 }
 
 export interface ResolvedStream {

@@ -361,6 +361,11 @@ export interface ExampleOptions {
 }
 
 /** Shapes shared by every example of a dataset. */
+/** The observation streams a layout reads, in mask order: camera, tactile pads, smell, proprio (absent ones left out). */
+export function observationStreams(layout: Pick<Layout, 'camera' | 'tactile' | 'smell' | 'proprio'>): string[] {
+  return [layout.camera, ...layout.tactile.streams, layout.smell.stream, layout.proprio.stream].filter((n): n is string => !!n);
+}
+
 export interface Layout {
   camera: string | null;
   image: { width: number; height: number };
@@ -678,9 +683,7 @@ export class Dataset {
     for (let e = 0; e < this.files.length; e++) {
       onProgress?.(e, this.files.length, path.basename(this.files[e]));
       const ep = await this.episode(e);
-      const observed = [layout.camera, ...layout.tactile.streams, layout.smell.stream, layout.proprio.stream].filter(
-        (n): n is string => n !== null && ep.series.has(n),
-      );
+      const observed = observationStreams(layout).filter((n) => ep.series.has(n));
       const actions = layout.action.stream ? (ep.series.get(layout.action.stream) ?? []) : [];
       const actionPeriod = actions.length >= 2 ? (actions[actions.length - 1].t_capture_ns - actions[0].t_capture_ns) / (actions.length - 1) : dt;
       const imageCache = new Map<Sample, Uint8Array>();

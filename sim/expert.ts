@@ -75,6 +75,8 @@ export class PhasedExpert {
     private readonly tau = 0.5,
   ) {}
   private readonly ou = [0, 0];
+  /** This tick's drift as a push (m/s, base frame), applied by the world, not logged. */
+  private readonly push: [number, number, number] = [0, 0, 0];
 
   get phase(): string {
     return this.phases[Math.min(this.index, this.phases.length - 1)].name;
@@ -115,7 +117,6 @@ export class PhasedExpert {
   disturbance(): readonly [number, number, number] {
     return this.push;
   }
-  private readonly push: [number, number, number] = [0, 0, 0];
 }
 
 /** A phase that moves to a target with a fixed gripper command, until within `tol` metres. */

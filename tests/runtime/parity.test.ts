@@ -10,10 +10,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Dataset } from '../../sensors/index.ts';
+import { Dataset, observationStreams } from '../../sensors/index.ts';
 import { PolicyRunner, allocFeatureBatch, encodeExample, trainPolicy } from '../../policy/index.ts';
 import { attachContext } from '../../policy/context.ts';
-import { toInputs } from '../../policy/train.ts';
+import { toInputs } from '../../policy/network.ts';
 import { noGrad, tidy } from '../../kernels/index.ts';
 import { SIM_EPOCH_NS, SimEnv, makeDriver, recordEpisodes } from '../../sim/index.ts';
 import { SIM_RATES, SimFeed } from '../../runtime/index.ts';
@@ -60,7 +60,7 @@ describe('train/run parity', () => {
     const backend = (runner as unknown as { created: { backend: Parameters<typeof toInputs>[3] } }).created.backend;
     const batch = allocFeatureBatch(1, config, dims);
 
-    const names = [layout.camera, ...layout.tactile.streams, layout.smell.stream, layout.proprio.stream].filter((n): n is string => !!n);
+    const names = observationStreams(layout);
     const env = new SimEnv({ task: 'find-smell' });
     const feed = new SimFeed(names, SIM_RATES, { [layout.smell.stream!]: layout.smell.history });
     feed.add(await env.reset(0));
@@ -106,7 +106,7 @@ describe('train/run parity', () => {
     const trained = await out.toArray();
     out.dispose();
 
-    const names = [layout.camera, ...layout.tactile.streams, layout.smell.stream, layout.proprio.stream].filter((n): n is string => !!n);
+    const names = observationStreams(layout);
     const env = new SimEnv({ task: 'find-smell' });
     const feed = new SimFeed(names, SIM_RATES, { [layout.smell.stream!]: layout.smell.history });
     try {
