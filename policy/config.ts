@@ -33,6 +33,22 @@ export const TrainConfig = z.object({
   val_every: z.number().int().min(1).default(200),
 });
 
+/** What the head's action rows mean (policy/waypoints.ts). */
+export const ActionConfig = z.object({
+  /** 'twist': the commanded twist per tick; 'waypoint': the next keyframe relative to the tool, tracked by a P controller. */
+  kind: z.enum(['twist', 'waypoint']).default('twist'),
+  /** Waypoint tracking: proportional gain (1/s), speed cap (m/s), yaw gain (1/s) and yaw-rate cap (rad/s). */
+  gain: z.number().positive().max(100).default(3),
+  vmax: z.number().positive().max(5).default(0.22),
+  yaw_gain: z.number().positive().max(100).default(3),
+  yaw_max: z.number().positive().max(10).default(1.5),
+  /** Keyframes: the tool slower than this (m/s) stands still; a gripper command change larger than this is a keyframe. */
+  stop_speed: z.number().positive().max(1).default(0.01),
+  gripper_jump: z.number().positive().max(1).default(0.05),
+  /** Path corners further than this (m) from the straight line between keyframes become keyframes. */
+  corner: z.number().positive().max(1).default(0.01),
+});
+
 export const PolicyConfig = z.object({
   /** 'multimodal': the trained network; 'nearest': the VINN-style nearest-neighbour baseline. */
   kind: z.enum(['multimodal', 'nearest']).default('multimodal'),
@@ -58,6 +74,7 @@ export const PolicyConfig = z.object({
   ffn: z.number().int().min(8).max(4096).default(128),
   /** ACT's temporal-ensembling weight exp(−k·i), i = age of the chunk in ticks. */
   ensemble_k: z.number().min(0).max(10).default(0.01),
+  action: ActionConfig.default(ActionConfig.parse({})),
   augment: AugmentConfig.default(AugmentConfig.parse({})),
   train: TrainConfig.default(TrainConfig.parse({})),
 });

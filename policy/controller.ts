@@ -9,6 +9,7 @@ import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from 
 import { nearestBlocks, nearestFeatures, queryNearest, type NearestTable } from './nearest.ts';
 import { exampleFromFrame } from './observe.ts';
 import { EpisodeContext } from './context.ts';
+import { waypointAction } from './waypoints.ts';
 import { PolicyRunner, percentile, type RunnerOptions } from './runner.ts';
 
 export interface Controller {
@@ -43,7 +44,7 @@ export class NearestRunner implements Controller {
     this.query = new Float32Array(nearestBlocks(meta.dims).reduce((a, b) => a + b, 0));
     this.chunk = new Float32Array(meta.config.chunk * ACTION_DIM);
     this.context = new EpisodeContext(meta.config, meta.layout);
-    this.blender = new ActionBlender(meta.config.chunk, meta.config.ensemble_k);
+    this.blender = new ActionBlender(meta.config.action.kind === 'waypoint' ? 1 : meta.config.chunk, meta.config.ensemble_k);
   }
   get layout() {
     return this.meta.layout;
@@ -59,12 +60,14 @@ export class NearestRunner implements Controller {
     const t0 = performance.now();
     if (isBlind(frame, this.meta.layout)) return this.blender.hold();
     const { config, dims, normalizer } = this.meta;
-    encodeExample(this.context.observe(exampleFromFrame(frame, this.meta, this.mask)), 0, this.batch, config, normalizer, dims, null);
+    const meta = this.meta;
+    const ex = this.context.observe(exampleFromFrame(frame, this.meta, this.mask));
+    encodeExample(ex, 0, this.batch, config, normalizer, dims, null);
     nearestFeatures(this.batch, 0, config, dims, this.query);
     queryNearest(this.table, this.query, this.batch.mask, config.neighbours, this.chunk);
     const actions = new Float32Array(this.chunk.length);
     for (let k = 0; k < config.chunk; k++) actions.set(denormalizeAction(normalizer, this.chunk, k * ACTION_DIM), k * ACTION_DIM);
-    const a = this.blender.blend(actions);
+    const a = meta.config.action.kind === 'waypoint' ? this.blender.track(waypointAction(actions, ex, meta.layout.proprio.names, meta.config.action)) : this.blender.blend(actions);
     this.latencies.push(performance.now() - t0);
     return a;
   }
@@ -118,6 +121,14 @@ export class ActionBlender {
     this.last = ensembleStep(this.chunks, this.tick, chunk, this.horizon, this.k);
     this.tick++;
     return this.last;
+  }
+
+  /** A tick whose command was decided from the newest chunk alone (waypoint tracking); null (no pose to track from) holds. */
+  track(action: ActionData | null): ActionData {
+    if (!action) return this.hold();
+    this.tick++;
+    this.last = action;
+    return action;
   }
 
   /** A blind tick: hold still with the last gripper command. Chunks still age: what was planned before an outage is stale after it. */

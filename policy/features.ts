@@ -75,6 +75,26 @@ function smellSpread(examples: readonly PolicyExample[], C: number): { mean: num
   return { mean: new Array(C).fill(0), std: safeStd([...sum].map((s) => Math.sqrt(s / Math.max(1, n)))) };
 }
 
+/** Mean and spread of the action targets over every valid chunk row (waypoint labels have no dataset statistics). */
+export function actionSpread(examples: readonly PolicyExample[]): { mean: number[]; std: number[] } {
+  const sum = new Float64Array(ACTION_DIM);
+  const sq = new Float64Array(ACTION_DIM);
+  let n = 0;
+  for (const ex of examples) {
+    for (let r = 0; r < ex.action_valid.length; r++) {
+      if (!ex.action_valid[r]) continue;
+      for (let j = 0; j < ACTION_DIM; j++) {
+        const v = ex.actions[r * ACTION_DIM + j];
+        sum[j] += v;
+        sq[j] += v * v;
+      }
+      n++;
+    }
+  }
+  const mean = [...sum].map((s) => s / Math.max(1, n));
+  return { mean, std: safeStd([...sq].map((s, j) => Math.sqrt(Math.max(0, s / Math.max(1, n) - mean[j] * mean[j])))) };
+}
+
 export function makeNormalizer(stats: NormStats, layout: Layout, examples: readonly PolicyExample[] = []): Normalizer {
   const cam = layout.camera ? stats.camera[layout.camera] : undefined;
   // Touch is symlog-squashed before normalizing, so one spread fits every taxel.

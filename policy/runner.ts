@@ -2,7 +2,8 @@
 // submission (forward + readback), and overlapping action chunks are blended
 // by ACT's temporal ensembling. Latency is recorded per tick.
 import { createBackend, noGrad, tidy, type CreatedBackend } from '../kernels/index.ts';
-import type { ActionData, Frame } from '../sensors/index.ts';
+import type { ActionData, Example, Frame } from '../sensors/index.ts';
+import { waypointAction } from './waypoints.ts';
 import { loadCheckpoint, type CheckpointMeta } from './checkpoint.ts';
 import type { Modality } from './config.ts';
 import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from './features.ts';
@@ -31,6 +32,7 @@ export class PolicyRunner implements Controller {
   private readonly batch;
   private readonly context;
   private readonly blender: ActionBlender;
+  private lastExample: Example | null = null;
 
   private constructor(
     readonly meta: CheckpointMeta,
@@ -40,7 +42,8 @@ export class PolicyRunner implements Controller {
   ) {
     this.batch = allocFeatureBatch(1, meta.config, meta.dims);
     this.context = new EpisodeContext(meta.config, meta.layout);
-    this.blender = new ActionBlender(options.noEnsemble ? 1 : meta.config.chunk, meta.config.ensemble_k);
+    // Waypoint rows are relative to the pose they were predicted at, so only the newest chunk is tracked.
+    this.blender = new ActionBlender(options.noEnsemble || meta.config.action.kind === 'waypoint' ? 1 : meta.config.chunk, meta.config.ensemble_k);
   }
 
   static async load(file: string, options: RunnerOptions = {}): Promise<PolicyRunner> {
@@ -99,6 +102,7 @@ export class PolicyRunner implements Controller {
   async predict(frame: Frame): Promise<Float32Array> {
     const { config, dims, normalizer } = this.meta;
     const ex = this.context.observe(exampleFromFrame(frame, this.meta, this.options.mask));
+    this.lastExample = ex;
     encodeExample(ex, 0, this.batch, config, normalizer, dims, null);
     const out = noGrad(() => tidy(() => this.model.forward(toInputs(this.batch, config, dims, this.created.backend))));
     const normalized = await out.toArray();
@@ -114,7 +118,8 @@ export class PolicyRunner implements Controller {
     const t0 = performance.now();
     // Nothing received yet (or a total outage): hold, and keep the blank frame out of the chunks and the history.
     if (isBlind(frame, this.meta.layout)) return this.blender.hold();
-    const a = this.blender.blend(await this.predict(frame));
+    const chunk = await this.predict(frame);
+    const a = this.meta.config.action.kind === 'waypoint' ? this.blender.track(waypointAction(chunk, this.lastExample!, this.meta.layout.proprio.names, this.meta.config.action)) : this.blender.blend(chunk);
     this.latenciesMs.push(performance.now() - t0);
     return a;
   }

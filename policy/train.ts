@@ -8,13 +8,14 @@ import { AdamW, Tensor, createBackend, noGrad, tidy, type Backend } from '../ker
 import { Dataset, seededRandom, writeFileAtomic, type Example, type Layout } from '../sensors/index.ts';
 import { CHECKPOINT_VERSION, decodeSafetensors, encodeSafetensors, metaPath, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint.ts';
 import { PolicyConfig } from './config.ts';
-import { allocFeatureBatch, encodeExample, featureDims, makeNormalizer, type FeatureDims, type Normalizer } from './features.ts';
+import { actionSpread, allocFeatureBatch, encodeExample, featureDims, makeNormalizer, type FeatureDims, type Normalizer } from './features.ts';
 import { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
 import { MultimodalPolicy, chunkL1, toInputs } from './network.ts';
 import { modalityInfluence } from './influence.ts';
 import { learningRate } from './schedule.ts';
 import { fitNearest } from './nearest.ts';
 import { attachContext } from './context.ts';
+import { relabelWaypoints } from './waypoints.ts';
 
 export interface TrainProgress {
   step: number;
@@ -134,7 +135,9 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   if (examples.length === 0) throw new Error(`${options.data}: the episodes yield no frames at ${config.rate_hz} Hz`);
   const dims = featureDims(layout, config);
   attachContext(examples, config, layout);
+  if (config.action.kind === 'waypoint') relabelWaypoints(examples, config.action, config.chunk, config.rate_hz);
   const norm = makeNormalizer(stats, layout, examples);
+  if (config.action.kind === 'waypoint') norm.action = actionSpread(examples);
   const seeds = (await dataset.info()).episodes.map((e) => e.seed).filter((s): s is number => typeof s === 'number');
   if (config.kind === 'nearest') return saveNearest(options, config, examples, norm, dims, layout, dataset.size, seeds);
   const { train, val } = splitExamples(examples, config.train.val_fraction, config.train.seed);

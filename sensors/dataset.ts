@@ -396,6 +396,8 @@ export interface Example {
   action_valid: Uint8Array;
   /** Masked modalities: [camera, tactile, smell, proprio]. */
   mask: Uint8Array;
+  /** The tool's pose [x, y, z, yaw] from proprio's ee_pose, when the robot reports one (waypoint actions need it). */
+  pose?: Float32Array;
 }
 
 export const MASK_ORDER = ['camera', 'tactile', 'smell', 'proprio'] as const;
@@ -496,6 +498,7 @@ export function frameToExample(frame: Frame, layout: Layout, imageCache?: Map<Sa
     if (p.names.length * 3 + 2 === P) {
       proprioVector(p, ex.proprio);
       ex.mask[3] = 0;
+      if (p.ee_pose) ex.pose = Float32Array.of(p.ee_pose.x, p.ee_pose.y, p.ee_pose.z, p.ee_pose.yaw);
     }
   }
   return ex;

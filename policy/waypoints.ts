@@ -1,0 +1,162 @@
+// Waypoint actions: instead of the twist a demonstration commanded at each
+// tick, the policy predicts where the tool goes next — the next keyframe of
+// the demonstration, relative to the tool now, in the hand's frame — and a
+// proportional Cartesian controller tracks it (as a robot's position
+// controller tracks a target pose).
+//
+// Why: with three demonstrations a twist label says almost nothing about the
+// scene. An approach runs at the speed cap, so every frame of it carries the
+// same label (one direction), and three demos give three directions to learn
+// "where is the cup" from. The waypoint label is the cup's offset itself: it
+// changes on every frame of the approach, in step with where the cup appears
+// in the wrist camera, so each demo teaches a whole line of that mapping
+// (AWE, Shi et al. 2023; keyframes as in PerAct and C2F-ARM).
+//
+// Keyframes (no phase labels needed): the ticks where the tool stands still
+// (holds, grasps), the ticks where the gripper command jumps, and the corners
+// of the path between stops (Douglas–Peucker on the tool positions).
+import type { ActionData } from '../sensors/index.ts';
+import type { PolicyConfig } from './config.ts';
+import type { PolicyExample } from './features.ts';
+
+export type WaypointConfig = PolicyConfig['action'];
+
+const wrap = (a: number) => Math.atan2(Math.sin(a), Math.cos(a));
+const ACTION_DIM = 7;
+
+/** Douglas–Peucker: marks the interior points of p[a..b] that a polyline within `eps` of the path needs. */
+function markCorners(p: readonly Float32Array[], a: number, b: number, eps: number, out: boolean[]): void {
+  if (b - a < 2) return;
+  const [ax, ay, az] = p[a];
+  const dx = p[b][0] - ax;
+  const dy = p[b][1] - ay;
+  const dz = p[b][2] - az;
+  const len2 = dx * dx + dy * dy + dz * dz;
+  let worst = -1;
+  let at = -1;
+  for (let i = a + 1; i < b; i++) {
+    const ux = p[i][0] - ax;
+    const uy = p[i][1] - ay;
+    const uz = p[i][2] - az;
+    const s = len2 > 0 ? Math.max(0, Math.min(1, (ux * dx + uy * dy + uz * dz) / len2)) : 0;
+    const d = Math.hypot(ux - s * dx, uy - s * dy, uz - s * dz);
+    if (d > worst) {
+      worst = d;
+      at = i;
+    }
+  }
+  if (worst <= eps) return;
+  out[at] = true;
+  markCorners(p, a, at, eps, out);
+  markCorners(p, at, b, eps, out);
+}
+
+/**
+ * Keyframes of one episode: `poses[t]` is the tool pose at tick t, `gripper[t]`
+ * the commanded gripper. The last tick is always one.
+ */
+export function keyframes(poses: readonly Float32Array[], gripper: readonly number[], config: WaypointConfig, rateHz: number): boolean[] {
+  const n = poses.length;
+  const key = new Array<boolean>(n).fill(false);
+  if (n === 0) return key;
+  const step = config.stop_speed / rateHz;
+  for (let t = 0; t < n - 1; t++) {
+    const moved = Math.hypot(poses[t + 1][0] - poses[t][0], poses[t + 1][1] - poses[t][1], poses[t + 1][2] - poses[t][2]);
+    if (moved < step || Math.abs(gripper[t + 1] - gripper[t]) > config.gripper_jump) key[t] = true;
+  }
+  key[n - 1] = true;
+  // Between consecutive keyframes the tool moves; its path's corners are keyframes too.
+  let prev = 0;
+  for (let t = 1; t < n; t++) {
+    if (!key[t]) continue;
+    markCorners(poses, prev, t, config.corner, key);
+    prev = t;
+  }
+  return key;
+}
+
+/**
+ * Rewrites each example's action rows (one episode's examples in order, as
+ * the dataset yields them) as waypoint targets: row k = the next keyframe
+ * after tick t+k, relative to the tool at t and rotated into the hand's frame
+ * [dx, dy, dz, 0, 0, dyaw, gripper]. The gripper column keeps the command.
+ */
+export function relabelWaypoints(examples: PolicyExample[], config: WaypointConfig, chunk: number, rateHz: number): void {
+  let start = 0;
+  while (start < examples.length) {
+    let end = start;
+    while (end < examples.length && examples[end].episode === examples[start].episode) end++;
+    relabelEpisode(examples.slice(start, end), config, chunk, rateHz);
+    start = end;
+  }
+}
+
+function relabelEpisode(eps: PolicyExample[], config: WaypointConfig, chunk: number, rateHz: number): void {
+  const poses: Float32Array[] = [];
+  let last: Float32Array | undefined;
+  for (const [i, ex] of eps.entries()) {
+    last = ex.pose ?? last;
+    if (!last) {
+      // Before the first pose: use the first one the episode has.
+      const first = eps.find((e) => e.pose)?.pose;
+      if (!first) throw new Error(`episode ${ex.episode}: no tool pose (proprio ee_pose) in any frame; waypoint actions need one`);
+      last = first;
+    }
+    poses[i] = last;
+  }
+  const gripper = eps.map((ex) => ex.actions[6]);
+  const key = keyframes(poses, gripper, config, rateHz);
+  const next = new Int32Array(eps.length);
+  let k = eps.length - 1;
+  for (let t = eps.length - 1; t >= 0; t--) {
+    next[t] = k;
+    if (key[t]) k = t;
+  }
+  next[eps.length - 1] = eps.length - 1;
+  for (let t = 0; t < eps.length; t++) {
+    const ex = eps[t];
+    const p = poses[t];
+    const c = Math.cos(p[3]);
+    const s = Math.sin(p[3]);
+    for (let r = 0; r < chunk; r++) {
+      const j = Math.min(eps.length - 1, t + r);
+      const q = poses[next[j]];
+      const dx = q[0] - p[0];
+      const dy = q[1] - p[1];
+      const row = ex.actions.subarray(r * ACTION_DIM, (r + 1) * ACTION_DIM);
+      row[0] = c * dx + s * dy;
+      row[1] = -s * dx + c * dy;
+      row[2] = q[2] - p[2];
+      row[3] = 0;
+      row[4] = 0;
+      row[5] = wrap(q[3] - p[3]);
+    }
+  }
+}
+
+/**
+ * The twist (base frame) that tracks a waypoint [dx, dy, dz (hand frame), dyaw]
+ * from the tool's pose: proportional, with the speed capped along the line.
+ */
+export function waypointTwist(row: ArrayLike<number>, pose: ArrayLike<number>, baseYaw: number, config: WaypointConfig): ActionData {
+  const h = pose[3];
+  const wx = Math.cos(h) * row[0] - Math.sin(h) * row[1];
+  const wy = Math.sin(h) * row[0] + Math.cos(h) * row[1];
+  const bx = Math.cos(baseYaw) * wx + Math.sin(baseYaw) * wy;
+  const by = -Math.sin(baseYaw) * wx + Math.cos(baseYaw) * wy;
+  const dist = Math.hypot(bx, by, row[2]);
+  const scale = dist * config.gain > config.vmax ? config.vmax / dist : config.gain;
+  const yawRate = Math.max(-config.yaw_max, Math.min(config.yaw_max, config.yaw_gain * row[5]));
+  return { linear: [bx * scale, by * scale, row[2] * scale], angular: [0, 0, yawRate], gripper: Math.min(1, Math.max(0, row[6])) };
+}
+
+/**
+ * This tick's command from a waypoint chunk: track row 0 from the pose in the
+ * example; the base yaw comes from proprio's `position.base_yaw` when the
+ * robot has a turning base (0 otherwise). Null when the tick has no pose.
+ */
+export function waypointAction(chunk: Float32Array, ex: { pose?: Float32Array; proprio: Float32Array; mask: Uint8Array }, proprioNames: readonly string[], config: WaypointConfig): ActionData | null {
+  if (!ex.pose || ex.mask[3]) return null;
+  const i = proprioNames.indexOf('position.base_yaw');
+  return waypointTwist(chunk.subarray(0, ACTION_DIM), ex.pose, i >= 0 ? ex.proprio[i] : 0, config);
+}
