@@ -153,10 +153,13 @@ export function waypointTwist(row: ArrayLike<number>, pose: ArrayLike<number>, b
 /**
  * This tick's command from a waypoint chunk: track row 0 from the pose in the
  * example; the base yaw comes from proprio's `position.base_yaw` when the
- * robot has a turning base (0 otherwise). Null when the tick has no pose.
+ * robot has a turning base (0 otherwise). Null when the tick has no pose
+ * (proprio missing, stale or unhealthy). Proprio hidden from the network only
+ * (an ablation, or a config without it) still steers the tracking: the
+ * controller, not the network, reads the pose.
  */
-export function waypointAction(chunk: Float32Array, ex: { pose?: Float32Array; proprio: Float32Array; mask: Uint8Array }, proprioNames: readonly string[], config: WaypointConfig): ActionData | null {
-  if (!ex.pose || ex.mask[3]) return null;
+export function waypointAction(chunk: Float32Array, ex: { pose?: Float32Array; proprio: Float32Array }, proprioNames: readonly string[], config: WaypointConfig): ActionData | null {
+  if (!ex.pose) return null;
   const i = proprioNames.indexOf('position.base_yaw');
   return waypointTwist(chunk.subarray(0, ACTION_DIM), ex.pose, i >= 0 ? ex.proprio[i] : 0, config);
 }

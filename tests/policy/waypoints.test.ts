@@ -95,9 +95,12 @@ describe('waypoint tracking', () => {
     expect(far.gripper).toBe(1);
   });
 
-  it('holds when there is no pose to track from', () => {
-    expect(waypointAction(new Float32Array(7), { proprio: new Float32Array(1), mask: Uint8Array.of(0, 0, 0, 0) }, [], WP)).toBeNull();
-    expect(waypointAction(new Float32Array(7), { pose: pose(0, 0, 0), proprio: new Float32Array(1), mask: Uint8Array.of(0, 0, 0, 1) }, [], WP)).toBeNull();
+  it('holds when there is no pose to track from, and reads the base yaw from proprio when there is one', () => {
+    expect(waypointAction(Float32Array.of(0.01, 0, 0, 0, 0, 0, 0), { proprio: new Float32Array(2) }, ['position.base_x', 'position.base_yaw'], WP)).toBeNull();
+    // Base turned +90°: a waypoint along world +x is the base's −y.
+    const a = waypointAction(Float32Array.of(0.01, 0, 0, 0, 0, 0, 0), { pose: pose(0, 0, 1, 0), proprio: Float32Array.of(0, Math.PI / 2) }, ['position.base_x', 'position.base_yaw'], WP)!;
+    expect(a.linear[0]).toBeCloseTo(0, 6); // π/2 stored as float32
+    expect(a.linear[1]).toBeCloseTo(-0.01 * WP.gain, 6);
   });
 });
 
