@@ -44,7 +44,7 @@ export class NearestRunner implements Controller {
     this.query = new Float32Array(nearestBlocks(meta.dims).reduce((a, b) => a + b, 0));
     this.chunk = new Float32Array(meta.config.chunk * ACTION_DIM);
     this.context = new EpisodeContext(meta.config, meta.layout);
-    this.blender = new ActionBlender(meta.config.action.kind === 'waypoint' ? 1 : meta.config.chunk, meta.config.ensemble_k);
+    this.blender = ActionBlender.for(meta);
   }
   get layout() {
     return this.meta.layout;
@@ -60,14 +60,13 @@ export class NearestRunner implements Controller {
     const t0 = performance.now();
     if (isBlind(frame, this.meta.layout)) return this.blender.hold();
     const { config, dims, normalizer } = this.meta;
-    const meta = this.meta;
     const ex = this.context.observe(exampleFromFrame(frame, this.meta, this.mask));
     encodeExample(ex, 0, this.batch, config, normalizer, dims, null);
     nearestFeatures(this.batch, 0, config, dims, this.query);
     queryNearest(this.table, this.query, this.batch.mask, config.neighbours, this.chunk);
     const actions = new Float32Array(this.chunk.length);
     for (let k = 0; k < config.chunk; k++) actions.set(denormalizeAction(normalizer, this.chunk, k * ACTION_DIM), k * ACTION_DIM);
-    const a = meta.config.action.kind === 'waypoint' ? this.blender.track(waypointAction(actions, ex, meta.layout.proprio.names, meta.config.action)) : this.blender.blend(actions);
+    const a = this.blender.step(actions, ex);
     this.latencies.push(performance.now() - t0);
     return a;
   }
@@ -104,11 +103,27 @@ export class ActionBlender {
   private tick = 0;
   private last = holdAction(0);
 
-  /** @param horizon ticks a chunk covers (1 = no ensembling); @param k the ensembling weight */
+  /**
+   * @param horizon ticks a chunk covers (1 = no ensembling); @param k the ensembling weight
+   * @param waypoint set when the rows are waypoints (policy/waypoints.ts): the newest chunk is tracked instead
+   */
   constructor(
     private readonly horizon: number,
     private readonly k: number,
+    private readonly waypoint: { config: CheckpointMeta['config']['action']; proprioNames: readonly string[] } | null = null,
   ) {}
+
+  /** The blender a checkpoint's config asks for. Waypoint rows are relative to the pose they were predicted at, so only the newest chunk is tracked. */
+  static for(meta: Pick<CheckpointMeta, 'config' | 'layout'>, noEnsemble = false): ActionBlender {
+    const { config, layout } = meta;
+    if (config.action.kind === 'waypoint') return new ActionBlender(1, config.ensemble_k, { config: config.action, proprioNames: layout.proprio.names });
+    return new ActionBlender(noEnsemble ? 1 : config.chunk, config.ensemble_k);
+  }
+
+  /** This tick's action from its new (denormalized) chunk and the example it was predicted from. */
+  step(chunk: Float32Array, ex: Parameters<typeof waypointAction>[1]): ActionData {
+    return this.waypoint ? this.track(waypointAction(chunk, ex, this.waypoint.proprioNames, this.waypoint.config)) : this.blend(chunk);
+  }
 
   reset(): void {
     this.chunks = [];
@@ -124,7 +139,7 @@ export class ActionBlender {
   }
 
   /** A tick whose command was decided from the newest chunk alone (waypoint tracking); null (no pose to track from) holds. */
-  track(action: ActionData | null): ActionData {
+  private track(action: ActionData | null): ActionData {
     if (!action) return this.hold();
     this.tick++;
     this.last = action;

@@ -3,7 +3,6 @@
 // by ACT's temporal ensembling. Latency is recorded per tick.
 import { createBackend, noGrad, tidy, type CreatedBackend } from '../kernels/index.ts';
 import type { ActionData, Example, Frame } from '../sensors/index.ts';
-import { waypointAction } from './waypoints.ts';
 import { loadCheckpoint, type CheckpointMeta } from './checkpoint.ts';
 import type { Modality } from './config.ts';
 import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from './features.ts';
@@ -42,8 +41,7 @@ export class PolicyRunner implements Controller {
   ) {
     this.batch = allocFeatureBatch(1, meta.config, meta.dims);
     this.context = new EpisodeContext(meta.config, meta.layout);
-    // Waypoint rows are relative to the pose they were predicted at, so only the newest chunk is tracked.
-    this.blender = new ActionBlender(options.noEnsemble || meta.config.action.kind === 'waypoint' ? 1 : meta.config.chunk, meta.config.ensemble_k);
+    this.blender = ActionBlender.for(meta, options.noEnsemble);
   }
 
   static async load(file: string, options: RunnerOptions = {}): Promise<PolicyRunner> {
@@ -119,7 +117,7 @@ export class PolicyRunner implements Controller {
     // Nothing received yet (or a total outage): hold, and keep the blank frame out of the chunks and the history.
     if (isBlind(frame, this.meta.layout)) return this.blender.hold();
     const chunk = await this.predict(frame);
-    const a = this.meta.config.action.kind === 'waypoint' ? this.blender.track(waypointAction(chunk, this.lastExample!, this.meta.layout.proprio.names, this.meta.config.action)) : this.blender.blend(chunk);
+    const a = this.blender.step(chunk, this.lastExample!);
     this.latenciesMs.push(performance.now() - t0);
     return a;
   }
