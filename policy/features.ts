@@ -2,7 +2,7 @@
 // reads, with training-time augmentation. Kept apart from the model, as
 // LeRobot keeps its processors, so the daemon and the trainer share it.
 import type { Example, Layout, NormStats } from '../sensors/index.ts';
-import { MASK_ORDER } from '../sensors/index.ts';
+import { ACTION_NAMES, Accumulator, MASK_ORDER } from '../sensors/index.ts';
 import type { PolicyConfig } from './config.ts';
 import { positionCount } from './history.ts';
 
@@ -77,22 +77,10 @@ function smellSpread(examples: readonly PolicyExample[], C: number): { mean: num
 
 /** Mean and spread of the action targets over every valid chunk row (waypoint labels have no dataset statistics). */
 export function actionSpread(examples: readonly PolicyExample[]): { mean: number[]; std: number[] } {
-  const sum = new Float64Array(ACTION_DIM);
-  const sq = new Float64Array(ACTION_DIM);
-  let n = 0;
-  for (const ex of examples) {
-    for (let r = 0; r < ex.action_valid.length; r++) {
-      if (!ex.action_valid[r]) continue;
-      for (let j = 0; j < ACTION_DIM; j++) {
-        const v = ex.actions[r * ACTION_DIM + j];
-        sum[j] += v;
-        sq[j] += v * v;
-      }
-      n++;
-    }
-  }
-  const mean = [...sum].map((s) => s / Math.max(1, n));
-  return { mean, std: safeStd([...sq].map((s, j) => Math.sqrt(Math.max(0, s / Math.max(1, n) - mean[j] * mean[j])))) };
+  const acc = new Accumulator(ACTION_NAMES);
+  for (const ex of examples) for (let r = 0; r < ex.action_valid.length; r++) if (ex.action_valid[r]) acc.add(ex.actions, r * ACTION_DIM);
+  const { mean, std } = acc.result();
+  return { mean, std: safeStd(std) };
 }
 
 export function makeNormalizer(stats: NormStats, layout: Layout, examples: readonly PolicyExample[] = []): Normalizer {

@@ -31,7 +31,6 @@ export class PolicyRunner implements Controller {
   private readonly batch;
   private readonly context;
   private readonly blender: ActionBlender;
-  private lastExample: Example | null = null;
 
   private constructor(
     readonly meta: CheckpointMeta,
@@ -98,9 +97,13 @@ export class PolicyRunner implements Controller {
 
   /** The denormalized chunk [chunk × 7] for one frame; the frame also enters the motion history, so call it once per tick. */
   async predict(frame: Frame): Promise<Float32Array> {
+    return (await this.infer(frame)).chunk;
+  }
+
+  /** predict(), with the example the chunk was predicted from (waypoint tracking reads its pose). */
+  private async infer(frame: Frame): Promise<{ ex: Example; chunk: Float32Array }> {
     const { config, dims, normalizer } = this.meta;
     const ex = this.context.observe(exampleFromFrame(frame, this.meta, this.options.mask));
-    this.lastExample = ex;
     encodeExample(ex, 0, this.batch, config, normalizer, dims, null);
     const out = noGrad(() => tidy(() => this.model.forward(toInputs(this.batch, config, dims, this.created.backend))));
     const normalized = await out.toArray();
@@ -108,7 +111,7 @@ export class PolicyRunner implements Controller {
     const chunk = new Float32Array(config.chunk * ACTION_DIM);
     const row = new Float32Array(ACTION_DIM);
     for (let k = 0; k < config.chunk; k++) chunk.set(denormalizeAction(normalizer, normalized, k * ACTION_DIM, row), k * ACTION_DIM);
-    return chunk;
+    return { ex, chunk };
   }
 
   /** One control tick: predict a chunk, blend it with the chunks still covering this tick. */
@@ -116,8 +119,8 @@ export class PolicyRunner implements Controller {
     const t0 = performance.now();
     // Nothing received yet (or a total outage): hold, and keep the blank frame out of the chunks and the history.
     if (isBlind(frame, this.meta.layout)) return this.blender.hold();
-    const chunk = await this.predict(frame);
-    const a = this.blender.step(chunk, this.lastExample!);
+    const { ex, chunk } = await this.infer(frame);
+    const a = this.blender.step(chunk, ex);
     this.latenciesMs.push(performance.now() - t0);
     return a;
   }

@@ -17,12 +17,11 @@
 // of the path between stops (Douglas–Peucker on the tool positions).
 import type { ActionData } from '../sensors/index.ts';
 import type { PolicyConfig } from './config.ts';
-import type { PolicyExample } from './features.ts';
+import { ACTION_DIM, type PolicyExample } from './features.ts';
 
 export type WaypointConfig = PolicyConfig['action'];
 
 const wrap = (a: number) => Math.atan2(Math.sin(a), Math.cos(a));
-const ACTION_DIM = 7;
 
 /** Douglas–Peucker: marks the interior points of p[a..b] that a polyline within `eps` of the path needs. */
 function markCorners(p: readonly Float32Array[], a: number, b: number, eps: number, out: boolean[]): void {
@@ -92,18 +91,10 @@ export function relabelWaypoints(examples: PolicyExample[], config: WaypointConf
 }
 
 function relabelEpisode(eps: PolicyExample[], config: WaypointConfig, chunk: number, rateHz: number): void {
-  const poses: Float32Array[] = [];
-  let last: Float32Array | undefined;
-  for (const [i, ex] of eps.entries()) {
-    last = ex.pose ?? last;
-    if (!last) {
-      // Before the first pose: use the first one the episode has.
-      const first = eps.find((e) => e.pose)?.pose;
-      if (!first) throw new Error(`episode ${ex.episode}: no tool pose (proprio ee_pose) in any frame; waypoint actions need one`);
-      last = first;
-    }
-    poses[i] = last;
-  }
+  // Ticks before the first pose take the first one; later ticks without one keep the last.
+  let last = eps.find((e) => e.pose)?.pose;
+  if (!last) throw new Error(`episode ${eps[0].episode}: no tool pose (proprio ee_pose) in any frame; waypoint actions need one`);
+  const poses = eps.map((ex) => (last = ex.pose ?? last!));
   const gripper = eps.map((ex) => ex.actions[6]);
   const key = keyframes(poses, gripper, config, rateHz);
   const next = new Int32Array(eps.length);
@@ -112,7 +103,6 @@ function relabelEpisode(eps: PolicyExample[], config: WaypointConfig, chunk: num
     next[t] = k;
     if (key[t]) k = t;
   }
-  next[eps.length - 1] = eps.length - 1;
   for (let t = 0; t < eps.length; t++) {
     const ex = eps[t];
     const p = poses[t];
@@ -137,6 +127,8 @@ function relabelEpisode(eps: PolicyExample[], config: WaypointConfig, chunk: num
 /**
  * The twist (base frame) that tracks a waypoint [dx, dy, dz (hand frame), dyaw]
  * from the tool's pose: proportional, with the speed capped along the line.
+ * The simulator's experts steer by the same law (sim/expert.ts twistToward),
+ * written again here because policy/ runs robots and does not import sim/.
  */
 export function waypointTwist(row: ArrayLike<number>, pose: ArrayLike<number>, baseYaw: number, config: WaypointConfig): ActionData {
   const h = pose[3];

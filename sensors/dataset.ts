@@ -269,8 +269,8 @@ export type NormStats = z.infer<typeof NormStats>;
 
 export const STATS_FILE = 'norm_stats.json';
 
-/** Welford accumulator over fixed-width vectors. */
-class Accumulator {
+/** Welford accumulator over fixed-width vectors (the dataset's statistics; policy/ uses it for labels it derives). */
+export class Accumulator {
   count = 0;
   readonly mean: Float64Array;
   readonly m2: Float64Array;
