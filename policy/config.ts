@@ -12,6 +12,14 @@ export const AugmentConfig = z.object({
   shift: z.number().int().min(0).max(16).default(3),
   /** Brightness/contrast jitter amplitude. */
   color_jitter: z.number().min(0).max(1).default(0.1),
+  /**
+   * Waypoint actions only: shift the image by up to this many pixels (at the policy's image size)
+   * while the hand holds nothing, and move the waypoint labels with it, as if the tool stood that
+   * far aside (policy/features.ts viewShift). 0 = off.
+   */
+  view_shift: z.number().int().min(0).max(64).default(0),
+  /** The camera's height (m) above the tool point at the grasp: with the tool's height it gives each frame's metres per pixel. */
+  view_depth: z.number().positive().max(5).default(0.09),
   /** Gaussian noise on normalized touch and smell features. */
   tactile_noise: z.number().min(0).max(1).default(0.05),
   smell_noise: z.number().min(0).max(1).default(0.05),
@@ -47,6 +55,19 @@ export const ActionConfig = z.object({
   gripper_jump: z.number().positive().max(1).default(0.05),
   /** Path corners further than this (m) from the straight line between keyframes become keyframes. */
   corner: z.number().positive().max(1).default(0.01),
+  /**
+   * Waypoint actions: the gripper column as the command ('absolute') or as the command minus the
+   * closure the fingers measure now ('relative'), which is the same squeeze for every object size.
+   */
+  gripper: z.enum(['absolute', 'relative']).default('absolute'),
+  /**
+   * Relative gripper: the command comes from this row of the chunk (ticks ahead). Row 0 of a
+   * relative label is the squeeze the pads feel now, so tracking it holds whatever grip there is;
+   * a row ahead carries the demonstration's continuing squeeze.
+   */
+  gripper_lead: z.number().int().min(0).max(199).default(0),
+  /** The gripper's full opening (m), closure = 1 − opening / this; filled from the dataset's widest opening at training. */
+  open_m: z.number().positive().max(10).optional(),
 });
 
 export const PolicyConfig = z.object({

@@ -29,6 +29,8 @@ export interface PolicyExample extends Example {
   history?: Float32Array;
   /** The episode's first smell reading per channel (policy/context.ts). */
   smell_baseline?: Float32Array;
+  /** Waypoint actions: the tool's height (m) above the lowest point of the free approach, on its ticks (undefined once the gripper closed). */
+  above_grasp?: number;
 }
 
 const ACTION_DIM = 7;
@@ -114,6 +116,29 @@ export interface FeatureBatch {
 export interface Augment {
   rand: () => number;
   config: PolicyConfig['augment'];
+  /** The camera's fy / image height (the dataset layout's `focal`): view shifts need it. */
+  focal?: number;
+}
+
+/**
+ * A view shift (SPARTN's corrective augmentation without a renderer): while
+ * the hand holds nothing, moving the tool sideways by δ moves the scene in the
+ * down-looking wrist camera by δ / (metres per pixel) and the waypoint by −δ.
+ * So a random image shift with its label moved to match shows the network the
+ * object at places the demonstrations never put it, with the right answer —
+ * the equivariance three demos cannot teach. Image up is the hand's forward
+ * (+x), image right its −y. Metres per pixel use the depth of the grasp point
+ * below the camera; an error in that scale only slows the closed loop's
+ * convergence, since a centred object still means "no sideways move".
+ */
+export function viewShift(ex: PolicyExample, config: PolicyConfig, augment: Augment | null): { px: number; py: number; dx: number; dy: number } {
+  const s = augment?.config.view_shift ?? 0;
+  if (!augment || s === 0 || ex.above_grasp === undefined || !augment.focal) return { px: 0, py: 0, dx: 0, dy: 0 };
+  const px = Math.floor(augment.rand() * (2 * s + 1)) - s;
+  const py = Math.floor(augment.rand() * (2 * s + 1)) - s;
+  const metresPerPx = (ex.above_grasp + augment.config.view_depth) / (augment.focal * config.image.height);
+  // Content moved right (+px) stands further to the hand's −y; moved down (+py), further back.
+  return { px, py, dx: -py * metresPerPx, dy: -px * metresPerPx };
 }
 
 function gaussian(rand: () => number): number {
@@ -140,8 +165,9 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
   const img = out.image.subarray(b * imgSize, (b + 1) * imgSize);
   if (ex.image.length !== imgSize) throw new Error(`example image has ${ex.image.length} bytes, the policy expects ${W}×${H}×3`);
   const s = augment?.config.shift ?? 0;
-  const dx = augment ? Math.floor(augment.rand() * (2 * s + 1)) - s : 0;
-  const dy = augment ? Math.floor(augment.rand() * (2 * s + 1)) - s : 0;
+  const view = viewShift(ex, config, augment);
+  const dx = (augment ? Math.floor(augment.rand() * (2 * s + 1)) - s : 0) - view.px;
+  const dy = (augment ? Math.floor(augment.rand() * (2 * s + 1)) - s : 0) - view.py;
   const gain = augment ? 1 + (augment.rand() * 2 - 1) * augment.config.color_jitter : 1;
   const bias = augment ? (augment.rand() * 2 - 1) * augment.config.color_jitter * 0.5 : 0;
   const { mean: im, std: is } = norm.image;
@@ -201,7 +227,8 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
     const valid = k < rowsAvail ? ex.action_valid[k] : 0;
     out.actionValid[b * chunk + k] = valid;
     for (let j = 0; j < ACTION_DIM; j++) {
-      out.actions[(b * chunk + k) * ACTION_DIM + j] = (ex.actions[src * ACTION_DIM + j] - norm.action.mean[j]) / norm.action.std[j];
+      const moved = j === 0 ? view.dx : j === 1 ? view.dy : 0;
+      out.actions[(b * chunk + k) * ACTION_DIM + j] = (ex.actions[src * ACTION_DIM + j] + moved - norm.action.mean[j]) / norm.action.std[j];
     }
   }
 }

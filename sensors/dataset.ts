@@ -369,6 +369,8 @@ export function observationStreams(layout: Pick<Layout, 'camera' | 'tactile' | '
 export interface Layout {
   camera: string | null;
   image: { width: number; height: number };
+  /** The camera's vertical focal length over its image height (fy / height), from its intrinsics (absent without them). */
+  focal?: number;
   tactile: { streams: string[]; taxels: number[] };
   smell: { stream: string | null; channels: string[]; history: number };
   proprio: { stream: string | null; names: string[] };
@@ -664,6 +666,8 @@ export class Dataset {
       if (smell && layout.smell.channels.length === 0) layout.smell.channels = (smell.data as SmellData).channels;
       const prop = layout.proprio.stream ? ep.series.get(layout.proprio.stream)?.[0] : undefined;
       if (prop && layout.proprio.names.length === 0) layout.proprio.names = proprioNames(prop.data as ProprioData);
+      const cam = layout.camera ? (ep.series.get(layout.camera)?.[0]?.data as CameraData | undefined) : undefined;
+      if (cam?.intrinsics && layout.focal === undefined && cam.height > 0) layout.focal = cam.intrinsics.fy / cam.height;
       if (layout.tactile.taxels.filter((x) => x !== undefined).length === layout.tactile.streams.length && (!layout.smell.stream || layout.smell.channels.length) && (!layout.proprio.stream || layout.proprio.names.length)) break;
     }
     return layout;

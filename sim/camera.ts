@@ -92,16 +92,8 @@ export class WristCamera implements CameraSource {
     return { encoding: 'rgb8', width: this.width, height: this.height, frame_id: 'wrist_camera', data: this.toRgb(rgba), intrinsics: this.intrinsics };
   }
 
-  /** On the front of the palm, looking down at the space between the fingers (the arm stays out of view). */
   private poseCamera(env: SimEnv): void {
-    const t = env.robot.toolPoint();
-    const h = env.robot.handYaw();
-    const fx = Math.cos(h);
-    const fy = Math.sin(h);
-    this.camera.position.set(t.x + fx * ROBOT.cameraForward, t.y + fy * ROBOT.cameraForward, t.z + ROBOT.cameraAboveTool);
-    this.camera.up.set(fx, fy, 0);
-    this.camera.lookAt(t.x + fx * 0.03, t.y + fy * 0.03, t.z - 0.06);
-    this.camera.updateMatrixWorld();
+    wristCameraPose(this.camera, env.robot.toolPoint(), env.robot.handYaw());
   }
 
   private toRgb(rgba: Uint8Array): Uint8Array {
@@ -131,4 +123,18 @@ export class WristCamera implements CameraSource {
     this.target = null;
     this.renderer = null;
   }
+}
+
+/**
+ * Poses a camera as the wrist camera of a tool at `tool` with hand yaw `yaw`: on the front of the
+ * palm, looking down at the space between the fingers (the arm stays out of view); image up is
+ * the hand's forward.
+ */
+export function wristCameraPose(camera: THREE.Camera, tool: { x: number; y: number; z: number }, yaw: number): void {
+  const fx = Math.cos(yaw);
+  const fy = Math.sin(yaw);
+  camera.position.set(tool.x + fx * ROBOT.cameraForward, tool.y + fy * ROBOT.cameraForward, tool.z + ROBOT.cameraAboveTool);
+  camera.up.set(fx, fy, 0);
+  camera.lookAt(tool.x + fx * 0.03, tool.y + fy * 0.03, tool.z - 0.06);
+  camera.updateMatrixWorld();
 }

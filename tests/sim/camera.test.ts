@@ -1,7 +1,11 @@
 // The wrist camera renders the real scene with three's WebGPURenderer on Dawn.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as THREE from 'three/webgpu';
-import { SimEnv, zeroAction, type CameraData, type Sample } from '../../sim/index.ts';
+import { SimEnv, recordEpisodes, zeroAction, type CameraData, type Sample } from '../../sim/index.ts';
+import { Dataset } from '../../sensors/index.ts';
 import { createNodeCamera } from '../../sim/camera-node.ts';
 import { testGpu } from '../helpers/gpu.ts';
 
@@ -72,4 +76,20 @@ describe.skipIf(!gpu)('wrist camera colour', () => {
       camera.dispose();
     }
   });
+});
+
+describe.skipIf(!gpu)('wrist camera intrinsics', () => {
+  it('travel with the recorded frames: the dataset layout reads the 75° camera’s focal length (view shifts scale by it)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-focal-'));
+    const camera = await createNodeCamera({ width: 32, height: 32 });
+    try {
+      await recordEpisodes({ task: 'gentle-grasp', driver: 'full', episodes: 1, firstSeed: 0, outDir: dir, camera, fsync: false });
+      const layout = await (await Dataset.open(dir)).layout({ rate_hz: 20, horizon: 0 });
+      expect(layout.camera).toBe('camera/wrist');
+      expect(layout.focal).toBeCloseTo(0.5 / Math.tan((75 * Math.PI) / 360), 6);
+    } finally {
+      camera.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

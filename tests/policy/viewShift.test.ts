@@ -1,0 +1,162 @@
+// View shifts and relative gripper actions: an image shift whose waypoint
+// label moves as the real wrist camera says it should, applied only while the
+// hand holds nothing; gripper labels relative to the measured closure, and the
+// runner's command rebuilt from them.
+import * as THREE from 'three/webgpu';
+import { describe, expect, it } from 'vitest';
+import { wristCameraPose } from '../../sim/camera.ts';
+import { defaultConfig } from '../../policy/index.ts';
+import { allocFeatureBatch, encodeExample, viewShift, type Augment, type Normalizer, type PolicyExample } from '../../policy/features.ts';
+import { relabelWaypoints, waypointAction } from '../../policy/waypoints.ts';
+
+const SIZE = 32;
+const FOV = 75; // the simulator's wrist camera
+const FOCAL = 0.5 / Math.tan((FOV * Math.PI) / 360); // fy / height
+const config = defaultConfig({ action: { kind: 'waypoint' }, image: { width: SIZE, height: SIZE }, modalities: ['camera'], augment: { shift: 0, view_shift: 10, color_jitter: 0, modality_dropout: 0 } });
+
+/** An augment whose draws replay `values` (the view shift takes the first two). */
+function fixed(values: number[], focal = FOCAL): Augment {
+  let i = 0;
+  return { rand: () => values[i++ % values.length], config: config.augment, focal };
+}
+/** The rand() value that makes viewShift draw `px` from [−s, s]. */
+const draw = (px: number, s = 10) => (px + s + 0.5) / (2 * s + 1);
+
+function example(aboveGrasp: number | undefined, image = new Uint8Array(SIZE * SIZE * 3)): PolicyExample {
+  return {
+    episode: 0,
+    t_ns: 0,
+    image,
+    tactile: new Float32Array(0),
+    smell: new Float32Array(0),
+    smell_valid: new Uint8Array(0),
+    smell_age_s: new Float32Array(0),
+    proprio: new Float32Array(0),
+    actions: Float32Array.from({ length: config.chunk * 7 }, (_, i) => (i % 7 === 0 ? 0.05 : i % 7 === 1 ? -0.02 : 0)),
+    action_valid: new Uint8Array(config.chunk).fill(1),
+    mask: Uint8Array.of(0, 1, 1, 1),
+    above_grasp: aboveGrasp,
+  };
+}
+
+function project(camera: THREE.PerspectiveCamera, p: THREE.Vector3): [number, number] {
+  const n = p.clone().project(camera);
+  return [((n.x + 1) / 2) * SIZE, ((1 - n.y) / 2) * SIZE];
+}
+
+describe('view shifts', () => {
+  it('move the waypoint as far and as the wrist camera says the tool would have moved to see the shifted image', () => {
+    const yaw = 0.4;
+    const tool = new THREE.Vector3(0.8, 0.05, 1.17);
+    const aboveGrasp = 0.19;
+    const shift = viewShift(example(aboveGrasp), config, fixed([draw(3), draw(-2)]));
+    expect([shift.px, shift.py]).toEqual([3, -2]);
+    // The label moved by −δ: the tool stood δ (hand frame) aside. Where does the scene go in the real camera?
+    const [hx, hy] = [-shift.dx, -shift.dy];
+    const moved = tool.clone().add(new THREE.Vector3(Math.cos(yaw) * hx - Math.sin(yaw) * hy, Math.sin(yaw) * hx + Math.cos(yaw) * hy, 0));
+    const camera = new THREE.PerspectiveCamera(FOV, 1, 0.02, 6);
+    // A point of the object at the grasp height, a little ahead of the fingers.
+    const object = new THREE.Vector3(tool.x + Math.cos(yaw) * 0.03, tool.y + Math.sin(yaw) * 0.03, tool.z - aboveGrasp);
+    wristCameraPose(camera, tool, yaw);
+    const [u0, v0] = project(camera, object);
+    wristCameraPose(camera, moved, yaw);
+    const [u1, v1] = project(camera, object);
+    // Seen from the tool moved by δ, the object sits (px, py) pixels over: the shifted image.
+    expect(u1 - u0).toBeCloseTo(shift.px, 0);
+    expect(v1 - v0).toBeCloseTo(shift.py, 0);
+    expect(Math.abs(u1 - u0 - shift.px)).toBeLessThan(0.35);
+    expect(Math.abs(v1 - v0 - shift.py)).toBeLessThan(0.35);
+  });
+
+  it('shift the image content and the labels together, and leave both alone once the hand holds something', () => {
+    const norm: Normalizer = {
+      image: { mean: [0, 0, 0], std: [1, 1, 1] },
+      tactile: { mean: [0], std: [1] },
+      smell: { mean: [], std: [] },
+      proprio: { mean: [], std: [] },
+      action: { mean: new Array(7).fill(0), std: new Array(7).fill(1) },
+    };
+    const dims = { tactile: 0, smellChannels: 0, smell: 0, proprio: 0, history: 0 };
+    const image = new Uint8Array(SIZE * SIZE * 3);
+    const [x0, y0] = [12, 15];
+    image.fill(255, (y0 * SIZE + x0) * 3, (y0 * SIZE + x0) * 3 + 3);
+    const brightest = (img: Float32Array) => {
+      let at = 0;
+      for (let i = 0; i < SIZE * SIZE; i++) if (img[i * 3] > img[at * 3]) at = i;
+      return [at % SIZE, Math.floor(at / SIZE)];
+    };
+    const batch = allocFeatureBatch(2, config, dims);
+    const free = example(0.1, image);
+    const held = example(undefined, image);
+    const rolls = [draw(4), draw(-3), 0.5, 0.5];
+    encodeExample(free, 0, batch, config, norm, dims, fixed(rolls));
+    encodeExample(held, 1, batch, config, norm, dims, fixed(rolls));
+    const expected = viewShift(free, config, fixed(rolls));
+    expect(brightest(batch.image.subarray(0, SIZE * SIZE * 3))).toEqual([x0 + 4, y0 - 3]);
+    expect(expected.dy).toBeLessThan(0); // content moved right: the object is further to the hand's −y
+    expect(expected.dx).toBeGreaterThan(0); // content moved up: further ahead
+    for (let k = 0; k < config.chunk; k++) {
+      expect(batch.actions[k * 7]).toBeCloseTo(0.05 + expected.dx, 6);
+      expect(batch.actions[k * 7 + 1]).toBeCloseTo(-0.02 + expected.dy, 6);
+      expect(batch.actions[k * 7 + 2]).toBe(0);
+    }
+    // Holding something (no free-approach height): the object moves with the hand, so nothing shifts.
+    expect(brightest(batch.image.subarray(SIZE * SIZE * 3))).toEqual([x0, y0]);
+    const off = config.chunk * 7;
+    expect(batch.actions[off]).toBeCloseTo(0.05, 6);
+    expect(batch.actions[off + 1]).toBeCloseTo(-0.02, 6);
+  });
+
+  it('apply on the ticks before the gripper first closes, at their height above the approach’s lowest point', () => {
+    const poses: Float32Array[] = [];
+    const gripper: number[] = [];
+    for (let t = 0; t < 20; t++) {
+      poses.push(Float32Array.of(0.5, 0, 1.2 - Math.min(t, 10) * 0.02, 0));
+      gripper.push(t < 14 ? 0 : 0.5);
+    }
+    const ex = poses.map((p, t) => ({ ...example(0), pose: p, actions: Float32Array.from({ length: 14 }, (_, i) => (i % 7 === 6 ? gripper[Math.min(19, t + Math.floor(i / 7))] : 0)), action_valid: Uint8Array.of(1, 1) }));
+    relabelWaypoints(ex, config.action, 2, 20);
+    expect(ex[0].above_grasp).toBeCloseTo(0.2, 6);
+    expect(ex[13].above_grasp).toBeCloseTo(0, 6);
+    for (let t = 14; t < 20; t++) expect(ex[t].above_grasp).toBeUndefined();
+  });
+});
+
+describe('relative gripper actions', () => {
+  const names = ['position.lift', 'gripper_opening', 'gripper_force'];
+  const action = { ...config.action, gripper: 'relative' as const, open_m: 0.12 };
+
+  it('label the command less the closure the fingers measure, and the runner adds the closure back', () => {
+    // Fingers blocked at 0.054 m open (closure 0.55) while the command is 0.6: a 0.05 squeeze.
+    const ex = [0, 1, 2].map((t) => ({ ...example(undefined), pose: Float32Array.of(0.5, 0, 1, 0), proprio: Float32Array.of(0.3, 0.054, 1.5), actions: Float32Array.from({ length: 14 }, (_, i) => (i % 7 === 6 ? 0.6 : 0)), action_valid: Uint8Array.of(1, 1), t_ns: t * 5e7 }));
+    relabelWaypoints(ex, action, 2, 20, names);
+    expect(ex[0].actions[6]).toBeCloseTo(0.05, 6);
+    expect(ex[0].actions[13]).toBeCloseTo(0.05, 6);
+    const chunk = Float32Array.of(0, 0, 0, 0, 0, 0, 0.05, 0, 0, 0, 0, 0, 0, 0.2);
+    const now = { pose: Float32Array.of(0.5, 0, 1, 0), proprio: Float32Array.of(0.3, 0.054, 1.5) };
+    expect(waypointAction(chunk, now, names, action)!.gripper).toBeCloseTo(0.6, 6);
+    // A lead reads the row that many ticks ahead.
+    expect(waypointAction(chunk, now, names, { ...action, gripper_lead: 1 })!.gripper).toBeCloseTo(0.75, 6);
+    // Absolute labels keep the command.
+    const abs = [0].map(() => ({ ...ex[0], actions: Float32Array.from({ length: 14 }, (_, i) => (i % 7 === 6 ? 0.6 : 0)) }));
+    relabelWaypoints(abs, config.action, 2, 20, names);
+    expect(abs[0].actions[6]).toBeCloseTo(0.6, 6);
+  });
+
+  it('refuse a dataset without a gripper opening to be relative to', () => {
+    const ex = [{ ...example(undefined), pose: Float32Array.of(0, 0, 1, 0) }];
+    expect(() => relabelWaypoints(ex, action, config.chunk, 20, ['position.lift'])).toThrow(/gripper_opening/);
+  });
+});
+
+describe('training with view shifts', () => {
+  it('refuses a dataset whose camera has no intrinsics, and twist actions, saying why', async () => {
+    const { makeTinyDataset } = await import('./fixtures.ts');
+    const { trainPolicy } = await import('../../policy/index.ts');
+    const dir = await makeTinyDataset(1, 2);
+    const base = { width: 16, heads: 2, ffn: 32, image: { width: 16, height: 16 }, train: { steps: 1, val_fraction: 0 } };
+    const out = `${dir}/p.safetensors`;
+    await expect(trainPolicy({ data: dir, out, backend: 'cpu', resume: false, config: { ...base, action: { kind: 'waypoint' }, augment: { view_shift: 4 } } })).rejects.toThrow(/view_shift needs the camera's intrinsics/);
+    await expect(trainPolicy({ data: dir, out, backend: 'cpu', resume: false, config: { ...base, augment: { view_shift: 4 } } })).rejects.toThrow(/view_shift moves waypoint labels: it needs action.kind "waypoint"/);
+  });
+});
