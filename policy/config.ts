@@ -56,18 +56,11 @@ export const ActionConfig = z.object({
   /** Path corners further than this (m) from the straight line between keyframes become keyframes. */
   corner: z.number().positive().max(1).default(0.01),
   /**
-   * Waypoint actions: the gripper column as the command ('absolute') or as the command minus the
-   * closure the fingers measure now ('relative'), which is the same squeeze for every object size.
+   * Waypoint actions: the gripper column as the command ('absolute'), or as its change from the
+   * previous tick's command ('delta'), which the runner adds to the command it gave last. A delta
+   * says "keep closing" or "stop" whatever the object's size; an absolute label must know the size.
    */
-  gripper: z.enum(['absolute', 'relative']).default('absolute'),
-  /**
-   * Relative gripper: the command comes from this row of the chunk (ticks ahead). Row 0 of a
-   * relative label is the squeeze the pads feel now, so tracking it holds whatever grip there is;
-   * a row ahead carries the demonstration's continuing squeeze.
-   */
-  gripper_lead: z.number().int().min(0).max(199).default(0),
-  /** The gripper's full opening (m), closure = 1 − opening / this; filled from the dataset's widest opening at training. */
-  open_m: z.number().positive().max(10).optional(),
+  gripper: z.enum(['absolute', 'delta']).default('absolute'),
 });
 
 export const PolicyConfig = z.object({

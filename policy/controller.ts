@@ -122,7 +122,7 @@ export class ActionBlender {
 
   /** This tick's action from its new (denormalized) chunk and the example it was predicted from. */
   step(chunk: Float32Array, ex: Parameters<typeof waypointAction>[1]): ActionData {
-    return this.waypoint ? this.track(waypointAction(chunk, ex, this.waypoint.proprioNames, this.waypoint.config)) : this.blend(chunk);
+    return this.waypoint ? this.track(waypointAction(chunk, ex, this.waypoint.proprioNames, this.waypoint.config, this.last.gripper)) : this.blend(chunk);
   }
 
   reset(): void {

@@ -137,13 +137,7 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   attachContext(examples, config, layout);
   if (config.augment.view_shift > 0 && config.action.kind !== 'waypoint') throw new Error('augment.view_shift moves waypoint labels: it needs action.kind "waypoint"');
   if (config.augment.view_shift > 0 && !layout.focal) throw new Error(`${options.data}: augment.view_shift needs the camera's intrinsics (focal length), and ${layout.camera ?? 'no camera stream'} has none`);
-  if (config.action.kind === 'waypoint' && config.action.gripper === 'relative' && config.action.open_m === undefined) {
-    const i = layout.proprio.names.indexOf('gripper_opening');
-    const widest = i >= 0 ? stats.proprio?.max[i] : undefined;
-    if (!widest || !(widest > 0)) throw new Error(`${options.data}: relative gripper actions need proprio gripper_opening, and the dataset has no opening above 0`);
-    config.action.open_m = widest;
-  }
-  if (config.action.kind === 'waypoint') relabelWaypoints(examples, config.action, config.chunk, config.rate_hz, layout.proprio.names);
+  if (config.action.kind === 'waypoint') relabelWaypoints(examples, config.action, config.chunk, config.rate_hz);
   const norm = makeNormalizer(stats, layout, examples);
   if (config.action.kind === 'waypoint') norm.action = actionSpread(examples);
   const seeds = (await dataset.info()).episodes.map((e) => e.seed).filter((s): s is number => typeof s === 'number');

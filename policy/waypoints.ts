@@ -79,26 +79,19 @@ export function keyframes(poses: readonly Float32Array[], gripper: readonly numb
  * the dataset yields them) as waypoint targets: row k = the next keyframe
  * after tick t+k, relative to the tool at t and rotated into the hand's frame
  * [dx, dy, dz, 0, 0, dyaw, gripper]. The gripper column is the command at t+k, less the
- * closure measured at t when `config.gripper` is 'relative'.
+ * command at t−1 when `config.gripper` is 'delta'.
  */
-export function relabelWaypoints(examples: PolicyExample[], config: WaypointConfig, chunk: number, rateHz: number, proprioNames: readonly string[] = []): void {
-  const opening = proprioNames.indexOf('gripper_opening');
-  if (config.gripper === 'relative' && (opening < 0 || !config.open_m)) throw new Error('relative gripper actions need proprio gripper_opening and action.open_m');
+export function relabelWaypoints(examples: PolicyExample[], config: WaypointConfig, chunk: number, rateHz: number): void {
   let start = 0;
   while (start < examples.length) {
     let end = start;
     while (end < examples.length && examples[end].episode === examples[start].episode) end++;
-    relabelEpisode(examples.slice(start, end), config, chunk, rateHz, opening);
+    relabelEpisode(examples.slice(start, end), config, chunk, rateHz);
     start = end;
   }
 }
 
-/** The closure 0 open … 1 closed the fingers measure, in the gripper command's units. */
-export function measuredClosure(proprio: ArrayLike<number>, opening: number, config: WaypointConfig): number {
-  return Math.min(1, Math.max(0, 1 - proprio[opening] / config.open_m!));
-}
-
-function relabelEpisode(eps: PolicyExample[], config: WaypointConfig, chunk: number, rateHz: number, opening: number): void {
+function relabelEpisode(eps: PolicyExample[], config: WaypointConfig, chunk: number, rateHz: number): void {
   // Ticks before the first pose take the first one; later ticks without one keep the last.
   let last = eps.find((e) => e.pose)?.pose;
   if (!last) throw new Error(`episode ${eps[0].episode}: no tool pose (proprio ee_pose) in any frame; waypoint actions need one`);
@@ -118,12 +111,12 @@ function relabelEpisode(eps: PolicyExample[], config: WaypointConfig, chunk: num
   if (free < 0) free = eps.length;
   let low = Infinity;
   for (let t = 0; t <= Math.min(free, eps.length - 1); t++) low = Math.min(low, poses[t][2]);
-  const relative = config.gripper === 'relative';
+  const delta = config.gripper === 'delta';
   for (let t = 0; t < eps.length; t++) {
     const ex = eps[t];
     const p = poses[t];
     ex.above_grasp = t < free ? p[2] - low : undefined;
-    const closure = relative ? measuredClosure(ex.proprio, opening, config) : 0;
+    const before = delta ? gripper[Math.max(0, t - 1)] : 0;
     const c = Math.cos(p[3]);
     const s = Math.sin(p[3]);
     for (let r = 0; r < chunk; r++) {
@@ -138,7 +131,7 @@ function relabelEpisode(eps: PolicyExample[], config: WaypointConfig, chunk: num
       row[3] = 0;
       row[4] = 0;
       row[5] = wrap(q[3] - p[3]);
-      row[6] = gripper[j] - closure;
+      row[6] = gripper[j] - before;
     }
   }
 }
@@ -169,10 +162,10 @@ export function waypointTwist(row: ArrayLike<number>, pose: ArrayLike<number>, b
  * (an ablation, or a config without it) still steers the tracking: the
  * controller, not the network, reads the pose.
  */
-export function waypointAction(chunk: Float32Array, ex: { pose?: Float32Array; proprio: Float32Array }, proprioNames: readonly string[], config: WaypointConfig): ActionData | null {
+export function waypointAction(chunk: Float32Array, ex: { pose?: Float32Array; proprio: Float32Array }, proprioNames: readonly string[], config: WaypointConfig, lastGripper = 0): ActionData | null {
   if (!ex.pose) return null;
   const i = proprioNames.indexOf('position.base_yaw');
   const a = waypointTwist(chunk.subarray(0, ACTION_DIM), ex.pose, i >= 0 ? ex.proprio[i] : 0, config);
-  if (config.gripper === 'relative') a.gripper = Math.min(1, Math.max(0, measuredClosure(ex.proprio, proprioNames.indexOf('gripper_opening'), config) + chunk[Math.min(config.gripper_lead, chunk.length / ACTION_DIM - 1) * ACTION_DIM + 6]));
+  if (config.gripper === 'delta') a.gripper = Math.min(1, Math.max(0, lastGripper + chunk[6]));
   return a;
 }

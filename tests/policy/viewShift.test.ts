@@ -1,13 +1,14 @@
-// View shifts and relative gripper actions: an image shift whose waypoint
-// label moves as the real wrist camera says it should, applied only while the
-// hand holds nothing; gripper labels relative to the measured closure, and the
-// runner's command rebuilt from them.
+// View shifts and delta gripper actions: an image shift whose waypoint label
+// moves as the real wrist camera says it should, applied only while the hand
+// holds nothing; gripper labels as the change from the previous command, and
+// the runner's command rebuilt from them.
 import * as THREE from 'three/webgpu';
 import { describe, expect, it } from 'vitest';
 import { wristCameraPose } from '../../sim/camera.ts';
 import { defaultConfig } from '../../policy/index.ts';
 import { allocFeatureBatch, encodeExample, viewShift, type Augment, type Normalizer, type PolicyExample } from '../../policy/features.ts';
 import { relabelWaypoints, waypointAction } from '../../policy/waypoints.ts';
+import { ActionBlender } from '../../policy/controller.ts';
 
 const SIZE = 32;
 const FOV = 75; // the simulator's wrist camera
@@ -122,30 +123,29 @@ describe('view shifts', () => {
   });
 });
 
-describe('relative gripper actions', () => {
-  const names = ['position.lift', 'gripper_opening', 'gripper_force'];
-  const action = { ...config.action, gripper: 'relative' as const, open_m: 0.12 };
-
-  it('label the command less the closure the fingers measure, and the runner adds the closure back', () => {
-    // Fingers blocked at 0.054 m open (closure 0.55) while the command is 0.6: a 0.05 squeeze.
-    const ex = [0, 1, 2].map((t) => ({ ...example(undefined), pose: Float32Array.of(0.5, 0, 1, 0), proprio: Float32Array.of(0.3, 0.054, 1.5), actions: Float32Array.from({ length: 14 }, (_, i) => (i % 7 === 6 ? 0.6 : 0)), action_valid: Uint8Array.of(1, 1), t_ns: t * 5e7 }));
-    relabelWaypoints(ex, action, 2, 20, names);
-    expect(ex[0].actions[6]).toBeCloseTo(0.05, 6);
-    expect(ex[0].actions[13]).toBeCloseTo(0.05, 6);
-    const chunk = Float32Array.of(0, 0, 0, 0, 0, 0, 0.05, 0, 0, 0, 0, 0, 0, 0.2);
-    const now = { pose: Float32Array.of(0.5, 0, 1, 0), proprio: Float32Array.of(0.3, 0.054, 1.5) };
-    expect(waypointAction(chunk, now, names, action)!.gripper).toBeCloseTo(0.6, 6);
-    // A lead reads the row that many ticks ahead.
-    expect(waypointAction(chunk, now, names, { ...action, gripper_lead: 1 })!.gripper).toBeCloseTo(0.75, 6);
+describe('delta gripper actions', () => {
+  it('label the change from the previous command, and the blender adds each to the command it gave last', () => {
+    const g = [0, 0, 0.2, 0.206, 0.212, 0.212];
+    const ex = g.map((_, t) => ({ ...example(undefined), pose: Float32Array.of(0.5, 0, 1, 0), actions: Float32Array.from({ length: 14 }, (_, i) => (i % 7 === 6 ? g[Math.min(5, t + Math.floor(i / 7))] : 0)), action_valid: Uint8Array.of(1, 1), t_ns: t * 5e7 }));
+    const absolute = ex.map((e) => ({ ...e, actions: e.actions.slice() }));
+    relabelWaypoints(ex, { ...config.action, gripper: 'delta' }, 2, 20);
+    expect([...ex.map((e) => e.actions[6])].map((v) => +v.toFixed(6))).toEqual([0, 0, 0.2, 0.006, 0.006, 0]);
+    // Row 1 is two ticks of change: the command a tick ahead less the previous one.
+    expect(ex[2].actions[13]).toBeCloseTo(0.206, 6);
     // Absolute labels keep the command.
-    const abs = [0].map(() => ({ ...ex[0], actions: Float32Array.from({ length: 14 }, (_, i) => (i % 7 === 6 ? 0.6 : 0)) }));
-    relabelWaypoints(abs, config.action, 2, 20, names);
-    expect(abs[0].actions[6]).toBeCloseTo(0.6, 6);
-  });
-
-  it('refuse a dataset without a gripper opening to be relative to', () => {
-    const ex = [{ ...example(undefined), pose: Float32Array.of(0, 0, 1, 0) }];
-    expect(() => relabelWaypoints(ex, action, config.chunk, 20, ['position.lift'])).toThrow(/gripper_opening/);
+    relabelWaypoints(absolute, config.action, 2, 20);
+    expect(absolute.map((e) => e.actions[6])).toEqual(g.map((v) => Math.fround(v)));
+    const meta = { config: defaultConfig({ action: { kind: 'waypoint', gripper: 'delta' } }), layout: { proprio: { names: [] } } } as unknown as Parameters<typeof ActionBlender.for>[0];
+    const blender = ActionBlender.for(meta);
+    const now = { pose: Float32Array.of(0.5, 0, 1, 0), proprio: new Float32Array(0) };
+    const step = (d: number) => blender.step(Float32Array.of(0, 0, 0, 0, 0, 0, d), now).gripper;
+    expect(step(0.2)).toBeCloseTo(0.2, 6);
+    expect(step(0.006)).toBeCloseTo(0.206, 6);
+    expect(blender.hold().gripper).toBeCloseTo(0.206, 6); // a blind tick keeps the grip
+    expect(step(-0.5)).toBe(0); // clamped to open
+    blender.reset();
+    expect(step(0.01)).toBeCloseTo(0.01, 6); // an episode starts from open
+    expect(waypointAction(Float32Array.of(0, 0, 0, 0, 0, 0, 0.05), now, [], { ...config.action, gripper: 'delta' }, 0.3)!.gripper).toBeCloseTo(0.35, 6);
   });
 });
 
