@@ -166,6 +166,12 @@ export function waypointAction(chunk: Float32Array, ex: { pose?: Float32Array; p
   if (!ex.pose) return null;
   const i = proprioNames.indexOf('position.base_yaw');
   const a = waypointTwist(chunk.subarray(0, ACTION_DIM), ex.pose, i >= 0 ? ex.proprio[i] : 0, config);
-  if (config.gripper === 'delta') a.gripper = Math.min(1, Math.max(0, lastGripper + chunk[6]));
+  if (config.gripper === 'delta') {
+    // The chunk's last row is the change over its whole horizon: step by its average rate. Row 0
+    // alone is a one-tick change, and a gripper that shuts in one tick is a spike an L1 fit
+    // predicts as its median, 0 — the policy would never close.
+    const H = chunk.length / ACTION_DIM;
+    a.gripper = Math.min(1, Math.max(0, lastGripper + chunk[(H - 1) * ACTION_DIM + 6] / H));
+  }
   return a;
 }

@@ -146,6 +146,9 @@ describe('delta gripper actions', () => {
     blender.reset();
     expect(step(0.01)).toBeCloseTo(0.01, 6); // an episode starts from open
     expect(waypointAction(Float32Array.of(0, 0, 0, 0, 0, 0, 0.05), now, [], { ...config.action, gripper: 'delta' }, 0.3)!.gripper).toBeCloseTo(0.35, 6);
+    // A longer chunk steps by the average rate over its horizon: its last row over its length.
+    const two = Float32Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.5);
+    expect(waypointAction(two, now, [], { ...config.action, gripper: 'delta' }, 0.3)!.gripper).toBeCloseTo(0.55, 6);
   });
 });
 
