@@ -69,7 +69,7 @@ export class WristCamera implements CameraSource {
     this.noiseRng = env.cameraNoiseRng();
     // Compile every pipeline now: otherwise three compiles them asynchronously and skips
     // objects whose pipeline is not ready yet, so early frames would depend on machine load.
-    this.poseCamera(env);
+    wristCameraPose(this.camera, env.robot.toolPoint(), env.robot.handYaw());
     this.renderer!.setRenderTarget(this.target);
     await this.renderer!.compileAsync(this.view.scene, this.camera);
     this.renderer!.setRenderTarget(null);
@@ -78,7 +78,7 @@ export class WristCamera implements CameraSource {
   async render(env: SimEnv): Promise<CameraData> {
     const view = this.view!;
     view.sync();
-    this.poseCamera(env);
+    wristCameraPose(this.camera, env.robot.toolPoint(), env.robot.handYaw());
     return this.renderScene(view.scene, this.camera);
   }
 
@@ -90,10 +90,6 @@ export class WristCamera implements CameraSource {
     renderer.setRenderTarget(null);
     const rgba = (await renderer.readRenderTargetPixelsAsync(this.target!, 0, 0, this.width, this.height)) as Uint8Array;
     return { encoding: 'rgb8', width: this.width, height: this.height, frame_id: 'wrist_camera', data: this.toRgb(rgba), intrinsics: this.intrinsics };
-  }
-
-  private poseCamera(env: SimEnv): void {
-    wristCameraPose(this.camera, env.robot.toolPoint(), env.robot.handYaw());
   }
 
   private toRgb(rgba: Uint8Array): Uint8Array {
