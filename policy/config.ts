@@ -81,6 +81,12 @@ export const PolicyConfig = z.object({
   proprio_history: z
     .object({ steps: z.number().int().min(0).max(32).default(10), every: z.number().int().min(1).max(200).default(10) })
     .default({ steps: 10, every: 10 }),
+  /**
+   * Proprio entries the network reads, by name (e.g. "position.lift", "gripper_opening"); empty = all.
+   * The others read 0: where the base stands and the arm reaches lets three demos be memorized
+   * by position, while the tool's height and the gripper's state are the same cue in every scene.
+   */
+  proprio_keep: z.array(z.string().min(1)).max(256).default([]),
   /** Fusion transformer. */
   width: z.number().int().min(8).max(1024).default(64),
   layers: z.number().int().min(0).max(12).default(1),

@@ -22,6 +22,8 @@ export interface FeatureDims {
   /** Width of the proprio features: the proprio vector, then `history` motion-history entries. */
   proprio: number;
   history: number;
+  /** Indices of the proprio entries the network reads (config.proprio_keep); absent = all. The others, and their history, read 0. */
+  proprio_keep?: number[];
 }
 
 /** A policy example: the dataset's example plus its motion history (policy/history.ts), when the config has one. */
@@ -44,13 +46,17 @@ export function featureDims(layout: Layout, config: PolicyConfig): FeatureDims {
   const tactile = layout.tactile.taxels.reduce((a, b) => a + (b ?? 0), 0);
   const smellChannels = layout.smell.channels.length;
   const history = config.proprio_history.steps * positionCount(layout.proprio.names);
+  const names = layout.proprio.names;
+  const unknown = config.proprio_keep.filter((n) => !names.includes(n));
+  if (unknown.length) throw new Error(`proprio_keep: ${unknown.join(', ')} not in the dataset's proprio entries (${names.join(', ')})`);
   return {
     tactile,
     smellChannels,
     // The history window plus the change over it (the "baseline-relative" reading).
     smell: smellChannels * (config.smell_history + 1),
-    proprio: layout.proprio.names.length + history,
+    proprio: names.length + history,
     history,
+    ...(config.proprio_keep.length ? { proprio_keep: config.proprio_keep.map((n) => names.indexOf(n)) } : {}),
   };
 }
 
@@ -215,10 +221,11 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
 
   const pr = out.proprio.subarray(b * dims.proprio, (b + 1) * dims.proprio);
   const P = dims.proprio - dims.history;
-  for (let i = 0; i < P; i++) pr[i] = mask[3] ? 0 : (ex.proprio[i] - norm.proprio.mean[i]) / norm.proprio.std[i];
+  const keep = dims.proprio_keep;
+  for (let i = 0; i < P; i++) pr[i] = mask[3] || (keep && !keep.includes(i)) ? 0 : (ex.proprio[i] - norm.proprio.mean[i]) / norm.proprio.std[i];
   // Displacements are scaled by each joint's spread over the dataset (no mean: zero is "did not move").
   const J = dims.history / Math.max(1, config.proprio_history.steps);
-  for (let i = 0; i < dims.history; i++) pr[P + i] = mask[3] || !ex.history ? 0 : ex.history[i] / norm.proprio.std[i % J];
+  for (let i = 0; i < dims.history; i++) pr[P + i] = mask[3] || !ex.history || (keep && !keep.includes(i % J)) ? 0 : ex.history[i] / norm.proprio.std[i % J];
 
   const chunk = config.chunk;
   const rowsAvail = ex.actions.length / ACTION_DIM;
