@@ -18,6 +18,11 @@ export const AugmentConfig = z.object({
    * far aside (policy/features.ts viewShift). 0 = off.
    */
   view_shift: z.number().int().min(0).max(64).default(0),
+  /**
+   * Also shift the carry (after the grasp, heading for a place aside from where the object was
+   * taken): the scene moves, the hand and what it holds (the pixels that stay still over the carry) do not.
+   */
+  view_shift_carry: z.boolean().default(false),
   /** The camera's height (m) above the tool point at the grasp: with the tool's height it gives each frame's metres per pixel. */
   view_depth: z.number().positive().max(5).default(0.09),
   /** Gaussian noise on normalized touch and smell features. */

@@ -33,6 +33,9 @@ export interface PolicyExample extends Example {
   smell_baseline?: Float32Array;
   /** Waypoint actions: the tool's height (m) above the lowest point of the free approach, on its ticks (undefined once the gripper closed). */
   above_grasp?: number;
+  /** Waypoint actions, the carry (policy/waypoints.ts markCarry): the tool's height above that point, and the pixels the hand and what it holds cover (1), which a view shift leaves in place. */
+  carry_above?: number;
+  held_pixels?: Uint8Array;
 }
 
 const ACTION_DIM = 7;
@@ -139,10 +142,11 @@ export interface Augment {
  */
 export function viewShift(ex: PolicyExample, config: PolicyConfig, augment: Augment | null): { px: number; py: number; dx: number; dy: number } {
   const s = augment?.config.view_shift ?? 0;
-  if (!augment || s === 0 || ex.above_grasp === undefined || !augment.focal) return { px: 0, py: 0, dx: 0, dy: 0 };
+  const above = ex.above_grasp ?? (augment?.config.view_shift_carry ? ex.carry_above : undefined);
+  if (!augment || s === 0 || above === undefined || !augment.focal) return { px: 0, py: 0, dx: 0, dy: 0 };
   const px = Math.floor(augment.rand() * (2 * s + 1)) - s;
   const py = Math.floor(augment.rand() * (2 * s + 1)) - s;
-  const metresPerPx = (ex.above_grasp + augment.config.view_depth) / (augment.focal * config.image.height);
+  const metresPerPx = (above + augment.config.view_depth) / (augment.focal * config.image.height);
   // Content moved right (+px) stands further to the hand's −y; moved down (+py), further back.
   return { px, py, dx: -py * metresPerPx, dy: -px * metresPerPx };
 }
@@ -174,6 +178,9 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
   const view = viewShift(ex, config, augment);
   const dx = (augment ? Math.floor(augment.rand() * (2 * s + 1)) - s : 0) - view.px;
   const dy = (augment ? Math.floor(augment.rand() * (2 * s + 1)) - s : 0) - view.py;
+  // A carry's view shift moves the scene, not the hand and what it holds: their pixels stay, and
+  // where the shift would drag them over the scene, the scene's own pixel stays instead.
+  const held = ex.above_grasp === undefined && (view.px !== 0 || view.py !== 0) ? ex.held_pixels : undefined;
   const gain = augment ? 1 + (augment.rand() * 2 - 1) * augment.config.color_jitter : 1;
   const bias = augment ? (augment.rand() * 2 - 1) * augment.config.color_jitter * 0.5 : 0;
   const { mean: im, std: is } = norm.image;
@@ -181,8 +188,8 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
     const sy = Math.min(H - 1, Math.max(0, y + dy));
     for (let x = 0; x < W; x++) {
       const sx = Math.min(W - 1, Math.max(0, x + dx));
-      const src = (sy * W + sx) * 3;
       const dst = (y * W + x) * 3;
+      const src = held && (held[y * W + x] || held[sy * W + sx]) ? dst : (sy * W + sx) * 3;
       for (let c = 0; c < 3; c++) img[dst + c] = mask[0] ? 0 : ((ex.image[src + c] / 255) * gain + bias - im[c]) / is[c];
     }
   }

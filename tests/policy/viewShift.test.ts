@@ -123,6 +123,82 @@ describe('view shifts', () => {
   });
 });
 
+describe('view shifts of the carry', () => {
+  // An episode: 6 ticks descending (free), 4 closing, 4 lifting straight up, 6 carrying along +x, then still.
+  // Every frame shows a held pixel (the jar under the hand) at the same place and a scene bar (the bin, 12 px wide) that moves.
+  const HELD = [14, 28]; // x, y of the held blob
+  function carryEpisode(): PolicyExample[] {
+    const poses: Float32Array[] = [];
+    const gripper: number[] = [];
+    const scene: number[] = [];
+    let [x, z] = [0.5, 1.1];
+    for (let t = 0; t < 6; t++, z -= 0.02) (poses.push(Float32Array.of(x, 0, z, 0)), gripper.push(0), scene.push(20));
+    for (let t = 0; t < 4; t++) (poses.push(Float32Array.of(x, 0, z, 0)), gripper.push(0.2 * (t + 1)), scene.push(20));
+    for (let t = 0; t < 4; t++, z += 0.02) (poses.push(Float32Array.of(x, 0, z, 0)), gripper.push(0.8), scene.push(20));
+    for (let t = 0; t < 6; t++, x += 0.02) (poses.push(Float32Array.of(x, 0, z, 0)), gripper.push(0.8), scene.push(20 - 2 * t));
+    for (let t = 0; t < 3; t++) (poses.push(Float32Array.of(x, 0, z, 0)), gripper.push(0.8), scene.push(8));
+    return poses.map((p, t) => {
+      const image = new Uint8Array(SIZE * SIZE * 3);
+      image.fill(200, (HELD[1] * SIZE + HELD[0]) * 3, (HELD[1] * SIZE + HELD[0]) * 3 + 3);
+      for (let y = 9; y <= 11; y++) image.fill(255, (y * SIZE + scene[t]) * 3, (y * SIZE + scene[t] + 12) * 3);
+      const actions = Float32Array.from({ length: config.chunk * 7 }, (_, i) => (i % 7 === 6 ? gripper[Math.min(gripper.length - 1, t + Math.floor(i / 7))] : 0));
+      return { ...example(undefined, image), pose: p, t_ns: t * 5e7, actions, action_valid: new Uint8Array(config.chunk).fill(1) };
+    });
+  }
+
+  it('mark the ticks heading aside from the grasp, not the lift, with the pixels that stay still while held', () => {
+    const ex = carryEpisode();
+    relabelWaypoints(ex, config.action, config.chunk, 20);
+    const carry = ex.flatMap((e, t) => (e.carry_above !== undefined ? [t] : []));
+    // The lift's last tick already heads for the end of the carry (its next keyframe is the carry's corner).
+    expect(carry[0]).toBeGreaterThanOrEqual(13);
+    expect(carry[0]).toBeLessThanOrEqual(14);
+    expect(carry).toContain(17);
+    for (let t = 0; t < 13; t++) expect(ex[t].carry_above).toBeUndefined();
+    expect(ex[17].carry_above).toBeCloseTo(ex[17].pose![2] - ex[6].pose![2], 6); // above the lowest point of the approach
+    const held = ex[17].held_pixels!;
+    expect(held[HELD[1] * SIZE + HELD[0]]).toBe(1);
+    expect(held[10 * SIZE + 14]).toBe(0); // the scene bar crossed it
+  });
+
+  it('move the scene and the labels, and leave the held pixels, only when view_shift_carry is on', () => {
+    const ex = carryEpisode();
+    relabelWaypoints(ex, config.action, config.chunk, 20);
+    const t = 17;
+    const norm: Normalizer = {
+      image: { mean: [0, 0, 0], std: [1, 1, 1] },
+      tactile: { mean: [0], std: [1] },
+      smell: { mean: [], std: [] },
+      proprio: { mean: [], std: [] },
+      action: { mean: new Array(7).fill(0), std: new Array(7).fill(1) },
+    };
+    const dims = { tactile: 0, smellChannels: 0, smell: 0, proprio: 0, history: 0 };
+    const on = { ...config, augment: { ...config.augment, view_shift_carry: true } };
+    const rolls = [draw(4), draw(-3), 0.5, 0.5];
+    const augmentOn: Augment = { ...fixed(rolls), config: on.augment };
+    const pixel = (img: Float32Array, x: number, y: number) => img[(y * SIZE + x) * 3];
+    const batch = allocFeatureBatch(2, on, dims);
+    encodeExample(ex[t], 0, batch, on, norm, dims, augmentOn);
+    encodeExample(ex[t], 1, batch, config, norm, dims, fixed(rolls));
+    const shifted = batch.image.subarray(0, SIZE * SIZE * 3);
+    const plain = batch.image.subarray(SIZE * SIZE * 3);
+    const sx = 20 - 2 * (t - 14);
+    expect(pixel(shifted, sx + 4, 10 - 3)).toBeCloseTo(1, 6); // the scene moved
+    expect(pixel(shifted, sx, 10)).toBeCloseTo(0, 6);
+    expect(pixel(shifted, HELD[0], HELD[1])).toBeCloseTo(200 / 255, 6); // the held blob did not
+    expect(pixel(shifted, HELD[0] + 4, HELD[1] - 3)).toBeCloseTo(0, 6);
+    const view = viewShift(ex[t], on, { ...fixed(rolls), config: on.augment });
+    expect(Math.hypot(view.dx, view.dy)).toBeGreaterThan(0);
+    expect(batch.actions[0]).toBeCloseTo(ex[t].actions[0] + view.dx, 6);
+    expect(batch.actions[1]).toBeCloseTo(ex[t].actions[1] + view.dy, 6);
+    // Off (the default): the carry is not shifted at all.
+    expect(pixel(plain, sx, 10)).toBeCloseTo(1, 6);
+    const off = config.chunk * 7;
+    expect(batch.actions[off]).toBeCloseTo(ex[t].actions[0], 6);
+    expect(batch.actions[off + 1]).toBeCloseTo(ex[t].actions[1], 6);
+  });
+});
+
 describe('delta gripper actions', () => {
   it('label the change from the previous command, and the blender adds each to the command it gave last', () => {
     const g = [0, 0, 0.2, 0.206, 0.212, 0.212];
