@@ -25,9 +25,10 @@ export interface RecordOptions {
  * bump it when the scene, the robot or the experts change what a recorded
  * episode means (2: the motorized robot, find-smell's bin in view, the clock
  * starting at 1 s; 3: the recorded action is the expert's command, its drift a
- * disturbance), so stale demonstrations are not silently reused.
+ * disturbance; 4: find-smell's expert squeezes and opens at a steady rate, by
+ * touch), so stale demonstrations are not silently reused.
  */
-export const SIM_ROBOT = 'senseact-sim/3';
+export const SIM_ROBOT = 'senseact-sim/4';
 
 export function episodeFileName(task: TaskName, seed: number): string {
   return `${task}-seed${String(seed).padStart(6, '0')}.mcap`;

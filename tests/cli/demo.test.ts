@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { senseact } from '../helpers/cli.ts';
 import { makeTinyDataset } from '../policy/fixtures.ts';
+import { SIM_ROBOT } from '../../sim/index.ts';
 
 describe('senseact demo --quick', () => {
   it('runs every stage and writes the report with every section', async () => {
@@ -33,7 +34,7 @@ describe('senseact demo --quick', () => {
     const aside = fs.readdirSync(out).filter((f) => f.startsWith('demos.old-'));
     expect(aside).toHaveLength(1);
     expect(fs.readdirSync(path.join(out, aside[0])).filter((f) => f.startsWith('episode_'))).toHaveLength(3);
-    expect(run.stderr).toMatch(/re-recording: 3 logs were made by synthetic, not senseact-sim\/3/);
+    expect(run.stderr).toMatch(new RegExp(`re-recording: 3 logs were made by synthetic, not ${SIM_ROBOT}`));
     expect(fs.existsSync(path.join(out, 'policy', 'find-smell-quick.safetensors'))).toBe(true);
     const all = fs.readdirSync(out, { recursive: true }).map(String);
     expect(all.filter((f) => /\.tmp-|\.partial$|train-state/.test(f))).toEqual([]);
