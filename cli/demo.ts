@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { Dataset, writeFileAtomic } from '../sensors/index.ts';
-import { loadCheckpoint, trainPolicy, type Modality } from '../policy/index.ts';
+import { PolicyConfig, RECIPES, loadCheckpoint, trainPolicy, type Modality } from '../policy/index.ts';
 import { EvalResult, drillSvg, faultDrill, writeDemoReport, type DemoStage } from '../runtime/index.ts';
 import { SIM_ROBOT, recordEpisodes } from '../sim/record.ts';
 import { createNodeCamera } from '../sim/camera-node.ts';
@@ -108,7 +108,9 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
     return { value: info.episodes, detail: `${info.episodes.length} episodes (${info.episodes.map((e) => `${e.duration_s.toFixed(0)} s`).join(', ')}) in ${demosDir}` };
   });
 
-  const training = await stage('train the multimodal policy', async () => {
+  // The few-shot recipe (docs/policy.md); --quick keeps it and trains 20 steps.
+  const recipe = flags.quick ? { ...RECIPES['few-shot'], train: { steps: 20, val_every: 10 } } : RECIPES['few-shot'];
+  const training = await stage('train the multimodal policy (few-shot recipe)', async () => {
     if (fs.existsSync(ckpt) && !recorded) {
       // A checkpoint this senseact cannot use (an older format, a damaged file) is trained again, not fatal.
       let t: ReturnType<typeof loadCheckpoint>['meta']['training'] | null = null;
@@ -117,6 +119,10 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
       } catch (err) {
         log(`    not reusing ${ckpt}: ${(err as Error).message}`);
       }
+      if (t && JSON.stringify(loadCheckpoint(ckpt).meta.config) !== JSON.stringify(PolicyConfig.parse(recipe))) {
+        log(`    not reusing ${ckpt}: trained with another configuration than the few-shot recipe`);
+        t = null;
+      }
       if (t) return { value: { steps: t.steps, seconds: t.seconds, backend: t.backend, finalLoss: t.final_loss, valLoss: t.val_loss, ...(t.influence ? { influence: t.influence } : {}) }, status: 'reused', detail: `${ckpt} (${t.steps} steps, loss ${t.final_loss.toFixed(4)})` };
     }
     const bar = progressBar('train');
@@ -124,7 +130,7 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
       const r = await trainPolicy({
         data: demosDir,
         out: ckpt,
-        config: flags.quick ? { train: { steps: 20, val_every: 10 } } : {},
+        config: recipe,
         log: (l) => log(`    ${l}`),
         onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss?.toFixed(4) ?? '…'}`),
       });
@@ -138,7 +144,7 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
   // own process: one core each on a 2-core machine halves the wall time.
   const episodes = flags.quick ? 2 : 20;
   const variants: [string, string, Modality[]][] = [
-    ['fused (camera+touch+smell+proprio)', 'fused', []],
+    ['fused (camera+touch+smell, tool height and grip)', 'fused', []],
     ['vision-only ablation (touch, smell masked)', 'vision-only', ['tactile', 'smell']],
   ];
   const evals = await stage(`evaluate on ${episodes} held-out seeds: fused and vision-only, in parallel`, async () => {

@@ -96,6 +96,7 @@ export function buildProgram(): Command {
     .option('--batch <n>', 'batch size')
     .option('--modalities <list>', 'comma-separated modalities the network sees (camera,tactile,smell,proprio)')
     .option('--kind <kind>', 'multimodal (the network) | nearest (VINN-style baseline)', 'multimodal')
+    .option('--recipe <name>', 'a named policy config: few-shot (docs/policy.md); --config and flags override it')
     .option('--config <file>', 'a JSON policy config (sizes, modalities, chunk, history, augmentation, training); flags override it')
     .option('--fresh', 'ignore a saved training state and start over')
     .option('--json', 'print one JSON object on stdout')

@@ -1,7 +1,7 @@
-// `senseact train --data DIR --out FILE.safetensors [--steps N] [--backend webgpu|cpu] [--seed S]`
+// `senseact train --data DIR --out FILE.safetensors [--recipe NAME] [--config FILE] [--steps N] [--backend webgpu|cpu] [--seed S]`
 import fs from 'node:fs';
 import { z } from 'zod';
-import { PolicyConfig, trainPolicy } from '../policy/index.ts';
+import { PolicyConfig, RECIPES, RECIPE_NAMES, trainPolicy } from '../policy/index.ts';
 import { readJsonFile } from '../sensors/index.ts';
 import { CliError } from './errors.ts';
 import { intString, numString, parseFlags, printJson } from './flags.ts';
@@ -18,6 +18,7 @@ const TrainFlags = z.object({
   modalities: z.string().optional(),
   kind: z.enum(['multimodal', 'nearest'], { message: '--kind must be multimodal or nearest' }).default('multimodal'),
   config: z.string().min(1).optional(),
+  recipe: z.enum(RECIPE_NAMES, { message: `--recipe must be one of: ${RECIPE_NAMES.join(', ')}` }).optional(),
   fresh: z.boolean().default(false),
   json: z.boolean().default(false),
 });
@@ -25,12 +26,15 @@ const TrainFlags = z.object({
 export async function trainCommand(raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(TrainFlags, raw);
   if (!fs.existsSync(flags.data) || !fs.statSync(flags.data).isDirectory()) throw new CliError(`--data: not a directory: ${flags.data}`);
-  let base: Record<string, unknown> = {};
+  // A recipe, then a config file over it (a field by field merge one level deep), then the flags.
+  let base: Record<string, unknown> = flags.recipe ? structuredClone(RECIPES[flags.recipe]) : {};
   if (flags.config) {
     if (!fs.existsSync(flags.config)) throw new CliError(`--config: no such file: ${flags.config}`);
     try {
       // Validated whole here so the error names the file and the field; the flags below override it.
-      base = readJsonFile(flags.config, PolicyConfig.partial().strict()) as Record<string, unknown>;
+      readJsonFile(flags.config, PolicyConfig.partial().strict());
+      // Merged as written: the parsed form has every default filled in, which would undo the recipe.
+      base = mergeConfig(base, JSON.parse(fs.readFileSync(flags.config, 'utf8')) as Record<string, unknown>);
     } catch (err) {
       throw new CliError(`--config: ${(err as Error).message}`, 2);
     }
@@ -76,4 +80,14 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
     }
     log(`wrote ${result.checkpoint}, ${result.config}, ${result.curve}`);
   }
+}
+
+/** `over` on top of `base`: objects merged one level deep (so {"train": {"steps": 50}} keeps the rest of train), the rest replaced. */
+function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = base[k];
+    out[k] = v && b && typeof v === 'object' && typeof b === 'object' && !Array.isArray(v) ? { ...(b as object), ...(v as object) } : v;
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
 // inference, checkpoints and baselines. Config, model and training live in
 // separate files (as LeRobot keeps them).
 export { PolicyConfig, MODALITIES, type Modality, defaultConfig } from './config.ts';
+export { RECIPES, RECIPE_NAMES, type RecipeName } from './recipes.ts';
 export { MultimodalPolicy, chunkL1, type PolicyInputs } from './network.ts';
 export { featureDims, makeNormalizer, encodeExample, allocFeatureBatch, type Normalizer, type FeatureDims, type FeatureBatch } from './features.ts';
 export { trainPolicy, splitExamples, type TrainOptions, type TrainResult, type TrainProgress } from './train.ts';

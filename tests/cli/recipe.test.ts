@@ -1,0 +1,40 @@
+// `senseact train --recipe`: a named config that a --config file and the
+// flags refine field by field; an unknown name is refused with the known ones.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { senseact, meaningfulLines } from '../helpers/cli.ts';
+import { recordEpisodes } from '../../sim/index.ts';
+import { RECIPES, loadCheckpoint } from '../../policy/index.ts';
+
+describe('senseact train --recipe', () => {
+  it('trains with the recipe, a config file over it keeping the fields it does not name, and the flags over both', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-recipe-'));
+    const { createNodeCamera } = await import('../../sim/camera-node.ts');
+    const camera = await createNodeCamera();
+    await recordEpisodes({ task: 'find-smell', driver: 'full', episodes: 1, firstSeed: 0, outDir: path.join(dir, 'demos'), camera, fsync: false });
+    const config = path.join(dir, 'small.json');
+    fs.writeFileSync(config, JSON.stringify({ width: 16, ffn: 32, heads: 2, train: { steps: 3, val_fraction: 0 } }));
+    const out = path.join(dir, 'p.safetensors');
+    const run = senseact(['train', '--data', path.join(dir, 'demos'), '--out', out, '--recipe', 'few-shot', '--config', config, '--steps', '2', '--backend', 'cpu'], {}, 120_000);
+    expect(meaningfulLines(run.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([]);
+    expect(run.status).toBe(0);
+    const { meta } = loadCheckpoint(out);
+    const recipe = RECIPES['few-shot'];
+    expect(meta.config.action.kind).toBe(recipe.action.kind);
+    expect(meta.config.action.gripper).toBe(recipe.action.gripper);
+    expect(meta.config.proprio_keep).toEqual(recipe.proprio_keep);
+    expect(meta.config.augment.view_shift).toBe(recipe.augment.view_shift);
+    expect(meta.config.width).toBe(16); // the file
+    expect(meta.config.train.val_fraction).toBe(0); // the file, inside train
+    expect(meta.config.train.steps).toBe(2); // the flag over the file and the recipe
+    expect(meta.training!.steps).toBe(2);
+  }, 180_000);
+
+  it('refuses an unknown recipe, naming the known ones', () => {
+    const run = senseact(['train', '--data', os.tmpdir(), '--out', path.join(os.tmpdir(), 'x.safetensors'), '--recipe', 'magic']);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/--recipe must be one of: few-shot/);
+  });
+});
