@@ -158,15 +158,16 @@ function markCarry(eps: PolicyExample[], poses: readonly Float32Array[], gripper
     ex.carry_above = undefined;
     ex.held_pixels = undefined;
   }
-  if (held.length < 2) return;
+  // No carry, or no camera to shift.
+  const size = eps[held[0]]?.image?.length ?? 0;
+  if (held.length < 2 || size === 0) return;
   const [gx, gy] = poses[held[0]];
-  const size = eps[held[0]].image.length;
   const width = Math.round(Math.sqrt(size / 3));
   const lo = new Uint8Array(size).fill(255);
   const hi = new Uint8Array(size);
   for (const t of held) {
     const img = eps[t].image;
-    if (img.length !== size) return;
+    if (img?.length !== size) return;
     for (let i = 0; i < size; i++) {
       if (img[i] < lo[i]) lo[i] = img[i];
       if (img[i] > hi[i]) hi[i] = img[i];
