@@ -8,10 +8,11 @@ type PartialConfig = z.input<typeof PolicyConfig>;
 
 export const RECIPES = {
   /**
-   * Few-shot, for the simulator's tasks from three demonstrations: waypoint labels tracked by a
-   * P controller, a delta gripper, view shifts of the free approach, and of proprio only the
-   * tool's height and the gripper's state (docs/policy.md). It needs the camera's intrinsics
-   * (view shifts) and the simulator's proprio names; train refuses it with the reason otherwise.
+   * Few-shot from three demonstrations, measured on find-smell (the demo's task): waypoint labels
+   * tracked by a P controller, a delta gripper, view shifts of the free approach, and of proprio
+   * only the tool's height and the gripper's state (docs/policy.md). gentle-grasp does better with
+   * camera and touch alone (docs/results.md). It needs the camera's intrinsics (view shifts) and
+   * the simulator's proprio names; train refuses it with the reason otherwise.
    */
   'few-shot': {
     action: { kind: 'waypoint', gripper: 'delta' },
