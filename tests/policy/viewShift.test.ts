@@ -40,6 +40,16 @@ function example(aboveGrasp: number | undefined, image = new Uint8Array(SIZE * S
   };
 }
 
+/** Identity normalization and camera-only dims: encoded pixels are the raw ones / 255, labels unscaled. */
+const norm: Normalizer = {
+  image: { mean: [0, 0, 0], std: [1, 1, 1] },
+  tactile: { mean: [0], std: [1] },
+  smell: { mean: [], std: [] },
+  proprio: { mean: [], std: [] },
+  action: { mean: new Array(7).fill(0), std: new Array(7).fill(1) },
+};
+const dims = { tactile: 0, smellChannels: 0, smell: 0, proprio: 0, history: 0 };
+
 function project(camera: THREE.PerspectiveCamera, p: THREE.Vector3): [number, number] {
   const n = p.clone().project(camera);
   return [((n.x + 1) / 2) * SIZE, ((1 - n.y) / 2) * SIZE];
@@ -70,14 +80,6 @@ describe('view shifts', () => {
   });
 
   it('shift the image content and the labels together, and leave both alone once the hand holds something', () => {
-    const norm: Normalizer = {
-      image: { mean: [0, 0, 0], std: [1, 1, 1] },
-      tactile: { mean: [0], std: [1] },
-      smell: { mean: [], std: [] },
-      proprio: { mean: [], std: [] },
-      action: { mean: new Array(7).fill(0), std: new Array(7).fill(1) },
-    };
-    const dims = { tactile: 0, smellChannels: 0, smell: 0, proprio: 0, history: 0 };
     const image = new Uint8Array(SIZE * SIZE * 3);
     const [x0, y0] = [12, 15];
     image.fill(255, (y0 * SIZE + x0) * 3, (y0 * SIZE + x0) * 3 + 3);
@@ -165,14 +167,6 @@ describe('view shifts of the carry', () => {
     const ex = carryEpisode();
     relabelWaypoints(ex, config.action, config.chunk, 20);
     const t = 17;
-    const norm: Normalizer = {
-      image: { mean: [0, 0, 0], std: [1, 1, 1] },
-      tactile: { mean: [0], std: [1] },
-      smell: { mean: [], std: [] },
-      proprio: { mean: [], std: [] },
-      action: { mean: new Array(7).fill(0), std: new Array(7).fill(1) },
-    };
-    const dims = { tactile: 0, smellChannels: 0, smell: 0, proprio: 0, history: 0 };
     const on = { ...config, augment: { ...config.augment, view_shift_carry: true } };
     const rolls = [draw(4), draw(-3), 0.5, 0.5];
     const augmentOn: Augment = { ...fixed(rolls), config: on.augment };
