@@ -113,13 +113,14 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
   const training = await stage('train the multimodal policy (few-shot recipe)', async () => {
     if (fs.existsSync(ckpt) && !recorded) {
       // A checkpoint this senseact cannot use (an older format, a damaged file) is trained again, not fatal.
-      let t: ReturnType<typeof loadCheckpoint>['meta']['training'] | null = null;
+      let meta: ReturnType<typeof loadCheckpoint>['meta'] | null = null;
       try {
-        t = loadCheckpoint(ckpt).meta.training!;
+        meta = loadCheckpoint(ckpt).meta;
       } catch (err) {
         log(`    not reusing ${ckpt}: ${(err as Error).message}`);
       }
-      if (t && JSON.stringify(loadCheckpoint(ckpt).meta.config) !== JSON.stringify(PolicyConfig.parse(recipe))) {
+      let t = meta?.training ?? null;
+      if (t && JSON.stringify(meta!.config) !== JSON.stringify(PolicyConfig.parse(recipe))) {
         log(`    not reusing ${ckpt}: trained with another configuration than the few-shot recipe`);
         t = null;
       }

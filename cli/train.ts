@@ -32,9 +32,7 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
     if (!fs.existsSync(flags.config)) throw new CliError(`--config: no such file: ${flags.config}`);
     try {
       // Validated whole here so the error names the file and the field; the flags below override it.
-      readJsonFile(flags.config, PolicyConfig.partial().strict());
-      // Merged as written: the parsed form has every default filled in, which would undo the recipe.
-      base = mergeConfig(base, JSON.parse(fs.readFileSync(flags.config, 'utf8')) as Record<string, unknown>);
+      base = mergeConfig(base, readJsonFile(flags.config, asWritten));
     } catch (err) {
       throw new CliError(`--config: ${(err as Error).message}`, 2);
     }
@@ -81,6 +79,14 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
     log(`wrote ${result.checkpoint}, ${result.config}, ${result.curve}`);
   }
 }
+
+/** Validates a --config file whole, and yields it as written: its parsed form has every default filled in, which would undo a recipe. */
+const asWritten = {
+  safeParse(v: unknown) {
+    const r = PolicyConfig.partial().strict().safeParse(v);
+    return r.success ? { success: true as const, data: v as Record<string, unknown> } : r;
+  },
+};
 
 /** `over` on top of `base`: objects merged one level deep (so {"train": {"steps": 50}} keeps the rest of train), the rest replaced. */
 function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
