@@ -28,7 +28,7 @@ export interface RecordOptions {
  * disturbance; 4: find-smell's expert squeezes and opens at a steady rate, by
  * touch), so stale demonstrations are not silently reused.
  */
-export const SIM_ROBOT = 'senseact-sim/4';
+export const SIM_ROBOT = 'senseact-sim/5';
 
 export function episodeFileName(task: TaskName, seed: number): string {
   return `${task}-seed${String(seed).padStart(6, '0')}.mcap`;

@@ -121,8 +121,11 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
               moveTo('x', () => ({ x: jarAt(order[k]).x, y: jarAt(order[k]).y, z: sniffZ, yaw }), 0).act(env, out, ticks);
               if (ticks === 29) {
                 rise[k] = index(env) - start;
-                // A clear rise means this is the jar: stop searching.
-                if (rise[k] > 0.2) chosen = order[k];
+                // A clear rise means this is the jar: stop searching. Measured over seeds 1000–1039, the
+                // odorant jar rises 0.06–0.50 in a sniff, the others at most 0.09 (mostly < 0.035); at 0.2
+                // a third of the odorant jars were passed by and fetched back after the whole sweep,
+                // a decision from seconds earlier that no reactive policy can copy.
+                if (rise[k] > 0.1) chosen = order[k];
                 if (k === 2 && chosen < 0) chosen = order[rise.indexOf(Math.max(...rise))];
               }
             },
