@@ -38,6 +38,18 @@ export interface ConvGeometry {
   ow: number;
 }
 
+/**
+ * Groups of a normalization: dense x viewed as [A, B, G, K], each (a, g)
+ * normalized over its B·K elements. Layer norm is [rows, 1, 1, C]; group
+ * norm over NHWC is [N, H·W, groups, C/groups].
+ */
+export interface NormGeometry {
+  a: number;
+  b: number;
+  g: number;
+  k: number;
+}
+
 export interface AdamWHyper {
   lr: number;
   beta1: number;
@@ -88,6 +100,10 @@ export interface Backend {
   /** out[r, :] = Σ_{i: idx[i] = r} grad[i, :] ; out dense [R, D]. */
   scatterAdd(out: Storage, grad: View, idx: View, rows: number, dim: number): void;
   random(out: Storage, dist: 'uniform' | 'normal', seed: number, counter: number): void;
+  /** y = (x − mean)·rstd over each group of dense x, rstd[a·G + g] = 1/√(var + eps) (population variance). */
+  normalize(y: Storage, rstd: Storage, x: View, geo: NormGeometry, eps: number): void;
+  /** normalize's input gradient from its output y: dx = rstd·(dy − mean(dy) − y·mean(dy·y)) per group. */
+  normalizeBackward(dx: Storage, dy: View, y: View, rstd: Storage, geo: NormGeometry): void;
   /** Fused AdamW: param, m, v updated in place; grad scaled by scale[0] (clipping) first. */
   adamw(param: Storage, grad: View, m: Storage, v: Storage, scale: Storage | null, h: AdamWHyper): void;
   /** Submits queued work (no-op on CPU). */

@@ -1,5 +1,5 @@
 // Composite ops built from the primitives; their gradients come for free.
-import type { Activation, ConvGeometry } from './backend.ts';
+import type { Activation, ConvGeometry, NormGeometry } from './backend.ts';
 import { isGradEnabled } from './autograd.ts';
 import { Tensor } from './tensor.ts';
 
@@ -33,11 +33,32 @@ export function mseLoss(pred: Tensor, target: Tensor): Tensor {
   return pred.sub(target).square().mean();
 }
 
+/**
+ * (x − mean)·rstd over each group of x (see NormGeometry) as one backend
+ * primitive, forward and backward: the composite form (two means, a
+ * subtraction, a square, a square root, a division) was ten dispatches
+ * forward and about twenty backward per norm, a fifth of a training step's.
+ */
+function normalizeGroups(x: Tensor, geo: NormGeometry, eps: number): Tensor {
+  const be = x.backend;
+  const xc = x.contiguous();
+  const y = Tensor.empty(x.shape, be);
+  const rstd = Tensor.empty([geo.a * geo.g], be);
+  be.normalize(y.storage, rstd.storage, xc, geo, eps);
+  if (xc !== x) xc.dispose();
+  return Tensor.record(y, [x], (grad) => {
+    const dx = Tensor.empty(x.shape, be);
+    const gd = grad.contiguous();
+    be.normalizeBackward(dx.storage, gd, y, rstd.storage, geo);
+    if (gd !== grad) gd.dispose();
+    return [dx];
+  });
+}
+
 /** Normalizes over the last axis, then scales and shifts per feature. */
 export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, eps = 1e-5): Tensor {
-  const centered = x.sub(x.mean(-1, true));
-  const variance = centered.square().mean(-1, true);
-  let y = centered.div(variance.addScalar(eps).sqrt());
+  const c = x.shape[x.rank - 1];
+  let y = normalizeGroups(x, { a: x.size / c, b: 1, g: 1, k: c }, eps);
   if (gamma) y = y.mul(gamma);
   if (beta) y = y.add(beta);
   return y;
@@ -47,10 +68,7 @@ export function layerNorm(x: Tensor, gamma: Tensor | null, beta: Tensor | null, 
 export function groupNorm(x: Tensor, groups: number, gamma: Tensor | null, beta: Tensor | null, eps = 1e-5): Tensor {
   const [n, h, w, c] = x.shape;
   if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels do not split into ${groups} groups`);
-  const g = x.reshape([n, h * w, groups, c / groups]);
-  const centered = g.sub(g.mean([1, 3], true));
-  const variance = centered.square().mean([1, 3], true);
-  let y = centered.div(variance.addScalar(eps).sqrt()).reshape([n, h, w, c]);
+  let y = normalizeGroups(x, { a: n, b: h * w, g: groups, k: c / groups }, eps);
   if (gamma) y = y.mul(gamma);
   if (beta) y = y.add(beta);
   return y;

@@ -2,7 +2,7 @@
 // read. It is the fallback when no adapter exists and the oracle the WebGPU
 // kernels are tested against. With precision 'f64' it runs in double, which
 // makes finite-difference gradient checks meaningful.
-import type { AdamWHyper, Backend, ConvGeometry, MatmulOptions, MemoryStats, Storage, View } from '../backend.ts';
+import type { AdamWHyper, Backend, ConvGeometry, MatmulOptions, MemoryStats, NormGeometry, Storage, View } from '../backend.ts';
 import { MAP_OPS, type MapOp } from '../ops.ts';
 import { normalAt, uniformAt } from '../rng.ts';
 import { numel } from '../shape.ts';
@@ -93,6 +93,16 @@ function forEachTap(g: ConvGeometry, fn: (col: number, pixel: number) => void): 
       }
 }
 
+/** Calls fn with each normalization group's index (a·G + g) and its elements' dense offsets. */
+function forEachNormGroup(geo: NormGeometry, fn: (group: number, at: number[]) => void): void {
+  const at = new Array<number>(geo.b * geo.k);
+  for (let a = 0; a < geo.a; a++)
+    for (let g = 0; g < geo.g; g++) {
+      for (let b = 0; b < geo.b; b++) for (let k = 0; k < geo.k; k++) at[b * geo.k + k] = ((a * geo.b + b) * geo.g + g) * geo.k + k;
+      fn(a * geo.g + g, at);
+    }
+}
+
 const ACT: Record<string, (x: number) => number> = {
   none: (x) => x,
   relu: MAP_OPS.relu.cpu as (x: number) => number,
@@ -160,6 +170,40 @@ export class CpuBackend implements Backend {
       }
       o[r] = acc;
     }
+  }
+
+  normalize(y: Storage, rstd: Storage, x: View, geo: NormGeometry, eps: number): void {
+    const X = dense(x);
+    const Y = data(y);
+    const R = data(rstd);
+    forEachNormGroup(geo, (grp, at) => {
+      let sum = 0;
+      for (const i of at) sum += X[i];
+      const mean = sum / at.length;
+      let sq = 0;
+      for (const i of at) sq += (X[i] - mean) ** 2;
+      const r = 1 / Math.sqrt(sq / at.length + eps);
+      for (const i of at) Y[i] = (X[i] - mean) * r;
+      R[grp] = r;
+    });
+  }
+
+  normalizeBackward(dx: Storage, dy: View, y: View, rstd: Storage, geo: NormGeometry): void {
+    const G = dense(dy);
+    const Y = dense(y);
+    const R = data(rstd);
+    const D = data(dx);
+    forEachNormGroup(geo, (grp, at) => {
+      let s1 = 0;
+      let s2 = 0;
+      for (const i of at) {
+        s1 += G[i];
+        s2 += G[i] * Y[i];
+      }
+      const m1 = s1 / at.length;
+      const m2 = s2 / at.length;
+      for (const i of at) D[i] = R[grp] * (G[i] - m1 - Y[i] * m2);
+    });
   }
 
   matmul(out: Storage, a: View, b: View, options: MatmulOptions = {}): void {

@@ -1,7 +1,7 @@
 // The WebGPU backend: WGSL kernels on a GPUDevice. Work is recorded into one
 // command encoder and submitted only when data is read back (or the uniform
 // arena fills), so a whole training step is a single submission.
-import type { AdamWHyper, Backend, ConvGeometry, MatmulOptions, MemoryStats, Storage, View } from '../backend.ts';
+import type { AdamWHyper, Backend, ConvGeometry, MatmulOptions, MemoryStats, NormGeometry, Storage, View } from '../backend.ts';
 import type { MapOp } from '../ops.ts';
 import { contiguousStrides, numel, MAX_RANK } from '../shape.ts';
 import { BufferPool } from './BufferPool.ts';
@@ -12,7 +12,7 @@ import { Autotuner, type TuneJob, type TuneOptions, type TuneReport } from './Au
 import { choiceFits, convGemm, defaultMatmulChoice, matmulCandidates, parseChoiceId, variantCatalog, type ConvPass, type DeviceLimits, type MatmulChoice, type MatmulProblem, type MatmulVariant } from './variants.ts';
 import { CpuBackend, weightAsMatrix } from '../cpu/CpuBackend.ts';
 import { reduceKernel, reduceShapeFor, REDUCE_UNIFORM_BYTES } from './wgsl/reduce.ts';
-import { adamwKernel, col2imKernel, fillKernel, gatherKernel, im2colKernel, randomKernel, scatterAddKernel } from './wgsl/misc.ts';
+import { adamwKernel, col2imKernel, fillKernel, gatherKernel, im2colKernel, normalizeBackwardKernel, normalizeKernel, randomKernel, scatterAddKernel } from './wgsl/misc.ts';
 
 export class GpuStorage implements Storage {
   refs = 1;
@@ -23,6 +23,14 @@ export class GpuStorage implements Storage {
 }
 
 const buf = (s: Storage): GPUBuffer => (s as GpuStorage).buffer;
+
+/** normalize's uniform: geometry, the two input offsets and eps. */
+function normUniform(geo: NormGeometry, xOffset: number, yOffset: number, eps: number): ArrayBuffer {
+  const data = new ArrayBuffer(32);
+  new Uint32Array(data, 0, 6).set([geo.a, geo.b, geo.g, geo.k, xOffset, yOffset]);
+  new Float32Array(data, 24, 1)[0] = eps;
+  return data;
+}
 
 interface ViewGeometry {
   shape: number[];
@@ -709,6 +717,17 @@ export class WebGpuBackend implements Backend {
   }
   random(out: Storage, dist: 'uniform' | 'normal', seed: number, counter: number): void {
     this.dispatch(`random:${dist}`, () => randomKernel(dist), new Uint32Array([out.length, seed >>> 0, counter >>> 0, 0]).buffer, [buf(out)], out.length);
+  }
+  normalize(y: Storage, rstd: Storage, x: View, geo: NormGeometry, eps: number): void {
+    const groups = geo.a * geo.g;
+    if (groups === 0 || geo.b * geo.k === 0) return;
+    this.dispatchGroups('normalize', normalizeKernel, normUniform(geo, x.offset, 0, eps), [buf(x.storage), buf(y), buf(rstd)], this.grid(Math.ceil(groups / 64)));
+  }
+  normalizeBackward(dx: Storage, dy: View, y: View, rstd: Storage, geo: NormGeometry): void {
+    const groups = geo.a * geo.g;
+    if (groups === 0 || geo.b * geo.k === 0) return;
+    const u = normUniform(geo, dy.offset, y.offset, 0);
+    this.dispatchGroups('normalize:backward', normalizeBackwardKernel, u, [buf(dy.storage), buf(y.storage), buf(rstd), buf(dx)], this.grid(Math.ceil(groups / 64)));
   }
   adamw(param: Storage, grad: View, m: Storage, v: Storage, scale: Storage | null, h: AdamWHyper): void {
     const data = new ArrayBuffer(48);

@@ -165,3 +165,58 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   param[i] = param[i] - p.lr * (update + p.wd * param[i]);
 }`;
 }
+
+// Normalization over groups of dense x viewed as [A, B, G, K] (layer norm:
+// [rows, 1, 1, C]; group norm: [N, H·W, groups, C/groups]). One thread per
+// group walks its B·K elements: the policy's groups number 128–200 of 64–2048
+// elements, where a thread per group keeps every lane busy on a CPU driver and
+// replaces the ten dispatches (two means, sub, square, sqrt, div…) of the
+// composite form, and its backward's twenty, with one each.
+const NORM_HEADER = /* wgsl */ `
+struct P { a: u32, b: u32, g: u32, k: u32, x_off: u32, y_off: u32, eps: f32, _p: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+fn at(grp: u32, j: u32) -> u32 {
+  return ((grp / p.g * p.b + j / p.k) * p.g + grp % p.g) * p.k + j % p.k;
+}`;
+
+export function normalizeKernel(): string {
+  return /* wgsl */ `${NORM_HEADER}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> rstd: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let grp = gid.x + gid.y * nwg.x * 64u;
+  if (grp >= p.a * p.g) { return; }
+  let n = p.b * p.k;
+  var sum = 0.0;
+  for (var j = 0u; j < n; j++) { sum += x[p.x_off + at(grp, j)]; }
+  let mean = sum / f32(n);
+  var sq = 0.0;
+  for (var j = 0u; j < n; j++) { let d = x[p.x_off + at(grp, j)] - mean; sq += d * d; }
+  let r = 1.0 / sqrt(sq / f32(n) + p.eps);
+  for (var j = 0u; j < n; j++) { let i = at(grp, j); y[i] = (x[p.x_off + i] - mean) * r; }
+  rstd[grp] = r;
+}`;
+}
+
+export function normalizeBackwardKernel(): string {
+  return /* wgsl */ `${NORM_HEADER}
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read> y: array<f32>;
+@group(0) @binding(3) var<storage, read> rstd: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let grp = gid.x + gid.y * nwg.x * 64u;
+  if (grp >= p.a * p.g) { return; }
+  let n = p.b * p.k;
+  var s1 = 0.0;
+  var s2 = 0.0;
+  for (var j = 0u; j < n; j++) { let i = at(grp, j); let g = dy[p.x_off + i]; s1 += g; s2 += g * y[p.y_off + i]; }
+  let m1 = s1 / f32(n);
+  let m2 = s2 / f32(n);
+  let r = rstd[grp];
+  for (var j = 0u; j < n; j++) { let i = at(grp, j); dx[i] = r * (dy[p.x_off + i] - m1 - y[p.y_off + i] * m2); }
+}`;
+}
