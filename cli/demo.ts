@@ -163,7 +163,14 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
     try {
       const results = await Promise.all(runs);
       const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-      return { value: results, detail: results.map((r) => `${r.label.split(' ')[0]} ${r.result.successes}/${r.result.episodes} = ${pct(r.result.success_rate)} [${pct(r.result.ci95[0])}, ${pct(r.result.ci95[1])}]`).join('; ') };
+      const rate = (n: number, of: number, ci: readonly [number, number]) => `${n}/${of} = ${pct(n / Math.max(of, 1))} [${pct(ci[0])}, ${pct(ci[1])}]`;
+      const success = results.map((r) => `${r.label.split(' ')[0]} ${rate(r.result.successes, r.result.episodes, r.result.ci95)}`).join('; ');
+      // Milestones (sim/task.ts) say what each policy got right on the way, where few episodes succeed.
+      const milestones = Object.keys(results[0].result.milestones).map(
+        (name) => `${name.replace(/_/g, ' ')}: ${results.map((r) => `${r.label.split(' ')[0]} ${rate(r.result.milestones[name]?.count ?? 0, r.result.episodes, r.result.milestones[name]?.ci95 ?? [0, 1])}`).join('; ')}`,
+      );
+      for (const line of milestones) log(`    ${line}`);
+      return { value: results, detail: [success, ...milestones].join('. ') };
     } finally {
       bar.stop();
     }

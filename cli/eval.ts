@@ -61,7 +61,11 @@ export async function evalCommand(raw: Record<string, unknown>): Promise<void> {
     process.stderr.write(
       `${flags.task}: ${result.successes}/${result.episodes} = ${pct(result.success_rate)} success, 95% CI [${pct(result.ci95[0])}, ${pct(result.ci95[1])}], ` +
         `mean ${result.mean_steps.toFixed(1)} steps, latency p50 ${result.latency_ms.p50.toFixed(1)} ms / p99 ${result.latency_ms.p99.toFixed(1)} ms` +
-        `${Object.keys(result.failures).length ? `; failures ${JSON.stringify(result.failures)}` : ''}\nreport: ${report}\n`,
+        `${Object.keys(result.failures).length ? `; failures ${JSON.stringify(result.failures)}` : ''}\n` +
+        Object.entries(result.milestones)
+          .map(([name, m]) => `  ${name.replace(/_/g, ' ')}: ${m.count}/${result.episodes} = ${pct(m.rate)} [${pct(m.ci95[0])}, ${pct(m.ci95[1])}]\n`)
+          .join('') +
+        `report: ${report}\n`,
     );
   }
 }

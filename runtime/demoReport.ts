@@ -62,6 +62,19 @@ export function writeDemoReport(dir: string, input: DemoReportInput): string {
         `<tr><td>${esc(e.label)}</td><td>${e.result.successes}/${e.result.episodes}</td><td>${pct(e.result.success_rate)}</td><td>[${pct(e.result.ci95[0])}, ${pct(e.result.ci95[1])}]</td><td>${e.result.mean_steps.toFixed(0)}</td><td>${esc(JSON.stringify(e.result.failures))}</td><td>${e.result.latency_ms.p50.toFixed(1)} / ${e.result.latency_ms.p99.toFixed(1)} ms</td></tr>`,
     )
     .join('');
+  const milestoneNames = [...new Set(input.evals.flatMap((e) => Object.keys(e.result.milestones)))];
+  const milestoneRows = milestoneNames
+    .map((name) => {
+      const cells = input.evals.map((e) => {
+        const m = e.result.milestones[name];
+        return m ? `<td>${m.count}/${e.result.episodes} = ${pct(m.rate)} [${pct(m.ci95[0])}, ${pct(m.ci95[1])}]</td>` : '<td>—</td>';
+      });
+      return `<tr><td>${esc(name.replace(/_/g, ' '))}</td>${cells.join('')}</tr>`;
+    })
+    .join('');
+  const milestoneTable = milestoneNames.length
+    ? `<p>Milestones: stages of the task each episode reached, whether or not it succeeded.</p><table><tr><th>milestone</th>${input.evals.map((e) => `<th>${esc(e.label)}</th>`).join('')}</tr>${milestoneRows}</table>`
+    : '';
   const t = input.training;
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>senseact demo — ${esc(input.task)}</title>
 <style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}figure{display:inline-block;margin:4px 12px 4px 0}</style></head><body>
@@ -76,7 +89,7 @@ export function writeDemoReport(dir: string, input: DemoReportInput): string {
           : ''
       }${t.curveSvg ?? ''}` : '<p>not run</p>'}
 <h2 id="success">success on held-out seeds</h2>${input.evals.length ? successChart(input.evals) : ''}
-<table><tr><th>policy</th><th>successes</th><th>rate</th><th>95% Wilson</th><th>mean steps</th><th>failures</th><th>latency p50 / p99</th></tr>${evalRows}</table>
+<table><tr><th>policy</th><th>successes</th><th>rate</th><th>95% Wilson</th><th>mean steps</th><th>failures</th><th>latency p50 / p99</th></tr>${evalRows}</table>${milestoneTable}
 <h2 id="camera">camera</h2>${images.join('') || '<p>no frames</p>'}
 <h2 id="deployment">deployment and fault injection</h2><p>${esc(input.stages.find((s) => s.name.startsWith('deploy'))?.detail ?? 'not run')}</p>${input.drillSvg ?? ''}
 </body></html>

@@ -24,9 +24,14 @@ function strip(title: string, outcome: EpisodeOutcome | undefined): string {
 
 export function evalReportHtml(result: EvalResult, outcomes: EpisodeOutcome[], lossCurveSvg: string | null): string {
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const names = Object.keys(result.milestones);
+  const reached = (o: EpisodeOutcome) => names.filter((n) => o.milestones[n]).map((n) => n.replace(/_/g, ' ')).join(', ');
   const rows = outcomes
-    .map((o) => `<tr><td>${o.seed}</td><td style="color:${o.success ? '#2a2' : '#c22'}">${o.success ? 'success' : 'failure'}</td><td>${o.steps}</td><td>${esc(o.failure ?? '')}</td></tr>`)
+    .map((o) => `<tr><td>${o.seed}</td><td style="color:${o.success ? '#2a2' : '#c22'}">${o.success ? 'success' : 'failure'}</td><td>${o.steps}</td><td>${esc(o.failure ?? '')}</td>${names.length ? `<td>${esc(reached(o))}</td>` : ''}</tr>`)
     .join('');
+  const milestones = names
+    .map((n) => `${esc(n.replace(/_/g, ' '))} ${result.milestones[n].count}/${result.episodes} = ${pct(result.milestones[n].rate)} [${pct(result.milestones[n].ci95[0])}, ${pct(result.milestones[n].ci95[1])}]`)
+    .join('; ');
   const failures = Object.entries(result.failures)
     .map(([k, v]) => `${esc(k)}: ${v}`)
     .join(', ');
@@ -35,10 +40,10 @@ export function evalReportHtml(result: EvalResult, outcomes: EpisodeOutcome[], l
 <h1>eval: ${esc(result.task)}</h1>
 <p><b>${result.successes}/${result.episodes} = ${pct(result.success_rate)}</b> success, 95% Wilson interval [${pct(result.ci95[0])}, ${pct(result.ci95[1])}];
 mean ${result.mean_steps.toFixed(1)} steps; inference p50 ${result.latency_ms.p50.toFixed(1)} ms, p99 ${result.latency_ms.p99.toFixed(1)} ms (${esc(result.backend)}).</p>
-<p>policy <code>${esc(result.policy)}</code> (${esc(result.kind)}), masked: ${esc(result.mask.join(', ') || 'none')}; held-out seeds ${result.seeds[0]}…${result.seeds[result.seeds.length - 1]}; failures: ${failures || 'none'}.</p>
+<p>policy <code>${esc(result.policy)}</code> (${esc(result.kind)}), masked: ${esc(result.mask.join(', ') || 'none')}; held-out seeds ${result.seeds[0]}…${result.seeds[result.seeds.length - 1]}; failures: ${failures || 'none'}.</p>${milestones ? `<p>Milestones (stages reached, success or not): ${milestones}.</p>` : ''}
 <h2>training loss</h2>${lossCurveSvg ?? '<p>no loss curve beside the checkpoint</p>'}
 <h2>camera</h2>${strip('a success', outcomes.find((o) => o.success))}${strip('a failure', outcomes.find((o) => !o.success))}
-<h2>episodes</h2><table><tr><th>seed</th><th>outcome</th><th>steps</th><th>failure</th></tr>${rows}</table>
+<h2>episodes</h2><table><tr><th>seed</th><th>outcome</th><th>steps</th><th>failure</th>${names.length ? '<th>milestones</th>' : ''}</tr>${rows}</table>
 </body></html>
 `;
 }

@@ -21,6 +21,11 @@ export const EvalResult = z.object({
   ci95: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]),
   mean_steps: z.number().nonnegative(),
   failures: z.record(z.string(), z.number().int().positive()),
+  /** Per task milestone (sim/task.ts): episodes that reached it, their rate and its 95% Wilson interval. */
+  milestones: z.record(
+    z.string(),
+    z.object({ count: z.number().int().nonnegative(), rate: z.number().min(0).max(1), ci95: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]) }),
+  ),
   latency_ms: z.object({ p50: z.number(), p99: z.number() }),
   seeds: z.array(z.number().int()),
   backend: z.string(),
@@ -33,6 +38,8 @@ export interface EpisodeOutcome {
   success: boolean;
   failure: string | null;
   steps: number;
+  /** The task's milestones as the episode ended. */
+  milestones: Record<string, boolean>;
   /** Camera frames sampled through the episode (for the report). */
   frames: CameraData[];
 }
@@ -85,7 +92,7 @@ export async function evaluatePolicy(options: EvalOptions): Promise<{ result: Ev
         const action = await controller.act(frame);
         feed.add(await env.step({ linear: action.linear, angular: action.angular, gripper: action.gripper }));
       }
-      const outcome: EpisodeOutcome = { seed, success: env.success(), failure: env.failure(), steps: env.tick, frames };
+      const outcome: EpisodeOutcome = { seed, success: env.success(), failure: env.failure(), steps: env.tick, milestones: env.task.milestones?.(env) ?? {}, frames };
       outcomes.push(outcome);
       options.onEpisode?.(outcomes.length, options.episodes, outcome);
     }
@@ -96,6 +103,11 @@ export async function evaluatePolicy(options: EvalOptions): Promise<{ result: Ev
   const successes = outcomes.filter((o) => o.success).length;
   const failures: Record<string, number> = {};
   for (const o of outcomes) if (!o.success) failures[o.failure ?? 'unknown'] = (failures[o.failure ?? 'unknown'] ?? 0) + 1;
+  const milestones: EvalResult['milestones'] = {};
+  for (const name of new Set(outcomes.flatMap((o) => Object.keys(o.milestones)))) {
+    const count = outcomes.filter((o) => o.milestones[name]).length;
+    milestones[name] = { count, rate: count / outcomes.length, ci95: wilson(count, outcomes.length) };
+  }
   const result: EvalResult = {
     task: options.task,
     policy: options.policy,
@@ -107,6 +119,7 @@ export async function evaluatePolicy(options: EvalOptions): Promise<{ result: Ev
     ci95: wilson(successes, outcomes.length),
     mean_steps: outcomes.length ? outcomes.reduce((a, o) => a + o.steps, 0) / outcomes.length : 0,
     failures,
+    milestones,
     latency_ms: controller.latency(),
     seeds,
     backend: controller.backendName,

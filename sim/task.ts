@@ -38,6 +38,12 @@ export interface Task {
   failure(env: SimEnv): string | null;
   /** Task-specific state for info() and logs. */
   info(env: SimEnv): Record<string, number | string | boolean>;
+  /**
+   * Stages of the task this episode has reached, latched (find-smell: the first jar the fingers
+   * touched was the odorant one). Eval reports each as a rate with an interval beside success:
+   * where few episodes succeed, they show which part of the task a policy has learned.
+   */
+  milestones?(env: SimEnv): Record<string, boolean>;
   expert(variant: ExpertVariant, rng: Rng): Expert;
 }
 

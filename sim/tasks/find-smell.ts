@@ -57,17 +57,29 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
     return Math.hypot(v.x, v.y, v.z) < 0.05;
   };
   let chosen = -1;
+  // Milestones: the first jar a finger pad pressed (nearest the tool then), the first jar lifted 3 cm.
+  let touched = -1;
+  let lifted = -1;
+  const nearestJar = (x: number, y: number) => {
+    const d = jars.map((j) => Math.hypot(j.translation().x - x, j.translation().y - y));
+    return d.indexOf(Math.min(...d));
+  };
 
   const task: Task = {
     name: 'find-smell',
     stepLimit: 450,
     robotStart,
-    afterPhysicsStep() {
+    afterPhysicsStep(env) {
       // The odour escapes at the lid and follows the jar wherever it is carried.
       const p = jars[target].translation();
       source.x = p.x;
       source.y = p.y;
       source.z = p.z + JAR_HH;
+      if (touched < 0 && Math.max(env.touch.normalTotal[0], env.touch.normalTotal[1]) > 0.5) {
+        const tool = env.robot.toolPoint();
+        touched = nearestJar(tool.x, tool.y);
+      }
+      if (lifted < 0) lifted = jars.findIndex((j) => j.translation().z > COUNTER.top + JAR_HH + 0.03);
     },
     success(env) {
       const released = env.touch.normalTotal[0] < 0.05 && env.touch.normalTotal[1] < 0.05;
@@ -79,7 +91,10 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
       return null;
     },
     info() {
-      return { target_jar: target, chosen_jar: chosen, bin_y: binY };
+      return { target_jar: target, chosen_jar: chosen, touched_jar: touched, lifted_jar: lifted, bin_y: binY };
+    },
+    milestones() {
+      return { touched_odorant_jar_first: touched === target, lifted_odorant_jar: lifted === target };
     },
     expert(variant, erng) {
       const jitter = () => erng.uniform(-0.004, 0.004);

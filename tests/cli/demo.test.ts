@@ -29,6 +29,10 @@ describe('senseact demo --quick', () => {
     expect(html).toMatch(/Modality influence [^<]*: camera \d\.\d{3}, tactile \d\.\d{3}, smell \d\.\d{3}, proprio \d\.\d{3}\./);
     expect(html).toMatch(/<tr><td>fused[^<]*<\/td><td>\d+\/2<\/td>[\s\S]*<tr><td>vision-only[^<]*<\/td><td>\d+\/2<\/td>/);
     expect(html).toMatch(/<img src="camera-fused-(success|failure)-seed\d+\.png"/);
+    // find-smell's milestones beside success, for both policies.
+    expect(html).toMatch(/<tr><td>touched odorant jar first<\/td><td>\d\/2 = \d+% \[\d+%, \d+%\]<\/td><td>\d\/2 = /);
+    expect(html).toMatch(/<tr><td>lifted odorant jar<\/td><td>\d\/2 = /);
+    expect(run.stderr).toMatch(/touched odorant jar first: fused \d\/2 = \d+% \[\d+%, \d+%\]; vision-only \d\/2/);
     // Demos are real logs, the checkpoint and its config exist, no temp files remain.
     expect(fs.readdirSync(path.join(out, 'demos')).filter((f) => f.endsWith('.mcap'))).toHaveLength(3);
     const aside = fs.readdirSync(out).filter((f) => f.startsWith('demos.old-'));
