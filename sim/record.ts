@@ -26,7 +26,8 @@ export interface RecordOptions {
  * episode means (2: the motorized robot, find-smell's bin in view, the clock
  * starting at 1 s; 3: the recorded action is the expert's command, its drift a
  * disturbance; 4: find-smell's expert squeezes and opens at a steady rate, by
- * touch), so stale demonstrations are not silently reused.
+ * touch; 5: it takes the first jar whose sniff rises by 0.1, not 0.2), so stale
+ * demonstrations are not silently reused.
  */
 export const SIM_ROBOT = 'senseact-sim/5';
 
