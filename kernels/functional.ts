@@ -36,8 +36,10 @@ export function mseLoss(pred: Tensor, target: Tensor): Tensor {
 /**
  * (x − mean)·rstd over each group of x (see NormGeometry) as one backend
  * primitive, forward and backward: the composite form (two means, a
- * subtraction, a square, a square root, a division) was ten dispatches
- * forward and about twenty backward per norm, a fifth of a training step's.
+ * subtraction, a square, a square root, a division) was about ten dispatches
+ * forward and twenty backward per norm (a [160, 64] layer norm with its scale
+ * and shift: 11 → 3 forward, 30 → 14 backward), about a quarter of the
+ * policy's training step.
  */
 function normalizeGroups(x: Tensor, geo: NormGeometry, eps: number): Tensor {
   const be = x.backend;

@@ -179,16 +179,20 @@ fn at(grp: u32, j: u32) -> u32 {
   return ((grp / p.g * p.b + j / p.k) * p.g + grp % p.g) * p.k + j % p.k;
 }`;
 
+/** The entry both passes share: one invocation per group `grp` of `n` elements. */
+const NORM_ENTRY = /* wgsl */ `
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let grp = gid.x + gid.y * nwg.x * 64u;
+  if (grp >= p.a * p.g) { return; }
+  let n = p.b * p.k;`;
+
 export function normalizeKernel(): string {
   return /* wgsl */ `${NORM_HEADER}
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> rstd: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let grp = gid.x + gid.y * nwg.x * 64u;
-  if (grp >= p.a * p.g) { return; }
-  let n = p.b * p.k;
+${NORM_ENTRY}
   var sum = 0.0;
   for (var j = 0u; j < n; j++) { sum += x[p.x_off + at(grp, j)]; }
   let mean = sum / f32(n);
@@ -206,11 +210,7 @@ export function normalizeBackwardKernel(): string {
 @group(0) @binding(2) var<storage, read> y: array<f32>;
 @group(0) @binding(3) var<storage, read> rstd: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let grp = gid.x + gid.y * nwg.x * 64u;
-  if (grp >= p.a * p.g) { return; }
-  let n = p.b * p.k;
+${NORM_ENTRY}
   var s1 = 0.0;
   var s2 = 0.0;
   for (var j = 0u; j < n; j++) { let i = at(grp, j); let g = dy[p.x_off + i]; s1 += g; s2 += g * y[p.y_off + i]; }
