@@ -11,7 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { Dataset, writeFileAtomic } from '../sensors/index.ts';
 import { PolicyConfig, RECIPES, loadCheckpoint, trainPolicy, type Modality } from '../policy/index.ts';
-import { EvalResult, drillSvg, faultDrill, writeDemoReport, type DemoStage } from '../runtime/index.ts';
+import { EvalResult, drillSvg, faultDrill, formatRate, writeDemoReport, type DemoStage } from '../runtime/index.ts';
 import { SIM_ROBOT, recordEpisodes } from '../sim/record.ts';
 import { createNodeCamera } from '../sim/camera-node.ts';
 import { doctorReport, formatDoctor } from './doctor.ts';
@@ -162,12 +162,10 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
     );
     try {
       const results = await Promise.all(runs);
-      const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-      const rate = (n: number, of: number, ci: readonly [number, number]) => `${n}/${of} = ${pct(n / Math.max(of, 1))} [${pct(ci[0])}, ${pct(ci[1])}]`;
-      const success = results.map((r) => `${r.label.split(' ')[0]} ${rate(r.result.successes, r.result.episodes, r.result.ci95)}`).join('; ');
+      const success = results.map((r) => `${r.label.split(' ')[0]} ${formatRate(r.result.successes, r.result.episodes, r.result.ci95)}`).join('; ');
       // Milestones (sim/task.ts) say what each policy got right on the way, where few episodes succeed.
       const milestones = Object.keys(results[0].result.milestones).map(
-        (name) => `${name.replace(/_/g, ' ')}: ${results.map((r) => `${r.label.split(' ')[0]} ${rate(r.result.milestones[name]?.count ?? 0, r.result.episodes, r.result.milestones[name]?.ci95 ?? [0, 1])}`).join('; ')}`,
+        (name) => `${name.replace(/_/g, ' ')}: ${results.map((r) => `${r.label.split(' ')[0]} ${formatRate(r.result.milestones[name]?.count ?? 0, r.result.episodes)}`).join('; ')}`,
       );
       for (const line of milestones) log(`    ${line}`);
       return { value: results, detail: [success, ...milestones].join('. ') };

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../sensors/index.ts';
 import type { EvalResult } from './evaluate.ts';
+import { formatRate, pct } from './stats.ts';
 import type { StripImage } from './evalReport.ts';
 
 export interface DemoStage {
@@ -26,7 +27,6 @@ export interface DemoReportInput {
 }
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
 /** A bar per eval with its 95% interval as a whisker, as SVG. */
 function successChart(evals: DemoReportInput['evals']): string {
@@ -67,7 +67,7 @@ export function writeDemoReport(dir: string, input: DemoReportInput): string {
     .map((name) => {
       const cells = input.evals.map((e) => {
         const m = e.result.milestones[name];
-        return m ? `<td>${m.count}/${e.result.episodes} = ${pct(m.rate)} [${pct(m.ci95[0])}, ${pct(m.ci95[1])}]</td>` : '<td>—</td>';
+        return m ? `<td>${formatRate(m.count, e.result.episodes, m.ci95)}</td>` : '<td>—</td>';
       });
       return `<tr><td>${esc(name.replace(/_/g, ' '))}</td>${cells.join('')}</tr>`;
     })

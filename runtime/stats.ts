@@ -8,3 +8,10 @@ export function wilson(k: number, n: number, z = 1.959963984540054): [number, nu
   const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denom;
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
+
+export const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+
+/** "k/n = p% [lo%, hi%]": a count with its rate and 95% Wilson interval, as every report states one. */
+export function formatRate(k: number, n: number, ci: readonly [number, number] = wilson(k, n)): string {
+  return `${k}/${n} = ${pct(n ? k / n : 0)} [${pct(ci[0])}, ${pct(ci[1])}]`;
+}
