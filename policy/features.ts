@@ -33,7 +33,7 @@ export interface PolicyExample extends Example {
   smell_baseline?: Float32Array;
   /** Waypoint actions: the tool's height (m) above the lowest point of the free approach, on its ticks (undefined once the gripper closed). */
   above_grasp?: number;
-  /** Waypoint actions, the carry (policy/waypoints.ts markCarry): the tool's height above that point, and the pixels the hand and what it holds cover (1), which a view shift leaves in place. */
+  /** Waypoint actions, the carry (markCarry, policy/carry.ts): the tool's height above that point, and the pixels the hand and what it holds cover (1), which a view shift leaves in place. */
   carry_above?: number;
   held_pixels?: Uint8Array;
 }
