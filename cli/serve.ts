@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ConfigError, loadConfig, parseConfig } from '../runtime/config.ts';
 import { CliError } from './errors.ts';
+import { endLog } from './endLog.ts';
 import { parseFlags } from './flags.ts';
 
 const ServeFlags = z.object({
@@ -36,7 +37,7 @@ export async function serveCommand(raw: Record<string, unknown>): Promise<void> 
     daemon = await Daemon.start({ policy: flags.policy, robot: flags.robot, config, configFile: flags.config ?? null, http: flags.http, logger });
   } catch (err) {
     logger.error({ err: (err as Error).message }, 'serve failed to start');
-    dest.flushSync();
+    await endLog(dest);
     const msg = (err as Error).message;
     throw new CliError(/^--/.test(msg) ? msg : `serve: ${msg}`, 1);
   }
@@ -59,10 +60,11 @@ export async function serveCommand(raw: Record<string, unknown>): Promise<void> 
   }, 10_000);
   watchdog.unref();
   await daemon.shutdown(signal);
-  dest.flushSync();
   process.off('SIGINT', force);
   process.off('SIGTERM', force);
+  await endLog(dest);
   process.exitCode = 0;
   // Nothing of ours is left running; anything a dependency left (Dawn, sockets) must not keep the daemon alive.
   setImmediate(() => process.exit(0));
 }
+
