@@ -207,6 +207,7 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
     drillSvg: drillSvg(drill),
   });
   log('\nsummary');
-  for (const s of stages) log(`  ${s.name.padEnd(48)} ${s.status.padEnd(14)} ${s.seconds.toFixed(1).padStart(7)} s`);
+  const nameWidth = Math.max(...stages.map((s) => s.name.length));
+  for (const s of stages) log(`  ${s.name.padEnd(nameWidth)}  ${s.status.padEnd(14)} ${s.seconds.toFixed(1).padStart(7)} s`);
   log(`\nreport: ${report}\ndone in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
