@@ -11,7 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { Dataset, writeFileAtomic } from '../sensors/index.ts';
 import { PolicyConfig, RECIPES, loadCheckpoint, trainPolicy, type Modality } from '../policy/index.ts';
-import { EvalResult, drillSvg, faultDrill, formatRate, writeDemoReport, type DemoStage } from '../runtime/index.ts';
+import { EvalResult, drillSvg, faultDrill, formatRate, milestoneLabel, writeDemoReport, type DemoStage } from '../runtime/index.ts';
 import { SIM_ROBOT, recordEpisodes } from '../sim/record.ts';
 import { createNodeCamera } from '../sim/camera-node.ts';
 import { doctorReport, formatDoctor } from './doctor.ts';
@@ -165,7 +165,7 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
       const success = results.map((r) => `${r.label.split(' ')[0]} ${formatRate(r.result.successes, r.result.episodes, r.result.ci95)}`).join('; ');
       // Milestones (sim/task.ts) say what each policy got right on the way, where few episodes succeed.
       const milestones = Object.keys(results[0].result.milestones).map(
-        (name) => `${name.replace(/_/g, ' ')}: ${results.map((r) => `${r.label.split(' ')[0]} ${formatRate(r.result.milestones[name]?.count ?? 0, r.result.episodes)}`).join('; ')}`,
+        (name) => `${milestoneLabel(name)}: ${results.map((r) => `${r.label.split(' ')[0]} ${formatRate(r.result.milestones[name]?.count ?? 0, r.result.episodes)}`).join('; ')}`,
       );
       for (const line of milestones) log(`    ${line}`);
       return { value: results, detail: [success, ...milestones].join('. ') };

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { MODALITIES } from '../policy/index.ts';
-import { evaluatePolicy, formatRate, pct, writeEvalReport, writeStrips } from '../runtime/index.ts';
+import { evaluatePolicy, formatRate, milestoneLabel, pct, writeEvalReport, writeStrips } from '../runtime/index.ts';
 import { TASK_NAMES } from '../sim/index.ts';
 import { CliError } from './errors.ts';
 import { intString, parseFlags, printJson } from './flags.ts';
@@ -62,7 +62,7 @@ export async function evalCommand(raw: Record<string, unknown>): Promise<void> {
         `mean ${result.mean_steps.toFixed(1)} steps, latency p50 ${result.latency_ms.p50.toFixed(1)} ms / p99 ${result.latency_ms.p99.toFixed(1)} ms` +
         `${Object.keys(result.failures).length ? `; failures ${JSON.stringify(result.failures)}` : ''}\n` +
         Object.entries(result.milestones)
-          .map(([name, m]) => `  ${name.replace(/_/g, ' ')}: ${formatRate(m.count, result.episodes, m.ci95)}\n`)
+          .map(([name, m]) => `  ${milestoneLabel(name)}: ${formatRate(m.count, result.episodes, m.ci95)}\n`)
           .join('') +
         `report: ${report}\n`,
     );

@@ -67,4 +67,3 @@ export async function serveCommand(raw: Record<string, unknown>): Promise<void> 
   // Nothing of ours is left running; anything a dependency left (Dawn, sockets) must not keep the daemon alive.
   setImmediate(() => process.exit(0));
 }
-

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../sensors/index.ts';
 import type { EvalResult } from './evaluate.ts';
-import { formatRate, pct } from './stats.ts';
+import { formatRate, milestoneLabel, pct } from './stats.ts';
 import type { StripImage } from './evalReport.ts';
 
 export interface DemoStage {
@@ -69,7 +69,7 @@ export function writeDemoReport(dir: string, input: DemoReportInput): string {
         const m = e.result.milestones[name];
         return m ? `<td>${formatRate(m.count, e.result.episodes, m.ci95)}</td>` : '<td>—</td>';
       });
-      return `<tr><td>${esc(name.replace(/_/g, ' '))}</td>${cells.join('')}</tr>`;
+      return `<tr><td>${esc(milestoneLabel(name))}</td>${cells.join('')}</tr>`;
     })
     .join('');
   const milestoneTable = milestoneNames.length

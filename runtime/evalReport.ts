@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { CameraData } from '../sensors/index.ts';
 import { decodeImage, writeFileAtomic } from '../sensors/index.ts';
 import type { EpisodeOutcome, EvalResult } from './evaluate.ts';
-import { formatRate, pct } from './stats.ts';
+import { formatRate, milestoneLabel, pct } from './stats.ts';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -25,12 +25,12 @@ function strip(title: string, outcome: EpisodeOutcome | undefined): string {
 
 export function evalReportHtml(result: EvalResult, outcomes: EpisodeOutcome[], lossCurveSvg: string | null): string {
   const names = Object.keys(result.milestones);
-  const reached = (o: EpisodeOutcome) => names.filter((n) => o.milestones[n]).map((n) => n.replace(/_/g, ' ')).join(', ');
+  const reached = (o: EpisodeOutcome) => names.filter((n) => o.milestones[n]).map(milestoneLabel).join(', ');
   const rows = outcomes
     .map((o) => `<tr><td>${o.seed}</td><td style="color:${o.success ? '#2a2' : '#c22'}">${o.success ? 'success' : 'failure'}</td><td>${o.steps}</td><td>${esc(o.failure ?? '')}</td>${names.length ? `<td>${esc(reached(o))}</td>` : ''}</tr>`)
     .join('');
   const milestones = names
-    .map((n) => `${esc(n.replace(/_/g, ' '))} ${formatRate(result.milestones[n].count, result.episodes, result.milestones[n].ci95)}`)
+    .map((n) => `${esc(milestoneLabel(n))} ${formatRate(result.milestones[n].count, result.episodes, result.milestones[n].ci95)}`)
     .join('; ');
   const failures = Object.entries(result.failures)
     .map(([k, v]) => `${esc(k)}: ${v}`)

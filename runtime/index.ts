@@ -3,7 +3,7 @@
 export { evaluatePolicy, EvalResult, SIM_RATES, type EvalOptions, type EpisodeOutcome } from './evaluate.ts';
 export { writeEvalReport, evalReportHtml, pngDataUri, stripPng, writeStrips, type StripImage } from './evalReport.ts';
 export { SimFeed } from './simFeed.ts';
-export { formatRate, pct, wilson } from './stats.ts';
+export { formatRate, milestoneLabel, pct, wilson } from './stats.ts';
 export { writeDemoReport, type DemoStage, type DemoReportInput } from './demoReport.ts';
 // Running a policy on a robot (#8): docs/runtime.md.
 export { RuntimeConfig, parseConfig, loadConfig, ConfigError, type StreamEntry, type RobotConfig, type SafetyConfig, type HealthConfig } from './config.ts';

@@ -11,6 +11,9 @@ export function wilson(k: number, n: number, z = 1.959963984540054): [number, nu
 
 export const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
 
+/** A task milestone's name as reports print it ("touched_odorant_jar_first" → "touched odorant jar first"). */
+export const milestoneLabel = (name: string): string => name.replace(/_/g, ' ');
+
 /** "k/n = p% [lo%, hi%]": a count with its rate and 95% Wilson interval, as every report states one. */
 export function formatRate(k: number, n: number, ci: readonly [number, number] = wilson(k, n)): string {
   return `${k}/${n} = ${pct(n ? k / n : 0)} [${pct(ci[0])}, ${pct(ci[1])}]`;

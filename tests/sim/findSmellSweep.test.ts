@@ -3,15 +3,14 @@
 // seconds earlier, which no observation shows). Its threshold is set from the measured rises
 // (sim/tasks/find-smell.ts): the odorant jar 0.06–0.50, the others at most 0.09.
 import { describe, expect, it } from 'vitest';
-import { SimEnv, makeDriver, runEpisode } from '../../sim/index.ts';
-import { range } from './helpers.ts';
+import { makeDriver, runEpisode } from '../../sim/index.ts';
+import { range, withEnv } from './helpers.ts';
 
 describe('find-smell expert', () => {
   it('grasps the last jar it sniffed, and it is the one that smells', async () => {
-    const env = new SimEnv({ task: 'find-smell' });
     const fetchedBack: string[] = [];
     let right = 0;
-    try {
+    await withEnv('find-smell', async (env) => {
       for (const seed of range(0, 20)) {
         await env.reset(seed);
         const driver = makeDriver(env, 'full') as ReturnType<typeof makeDriver> & { phase: string };
@@ -31,18 +30,15 @@ describe('find-smell expert', () => {
         if (grasped !== lastSniffed) fetchedBack.push(`${seed}: sniffed ${lastSniffed} last, grasped ${grasped}`);
         if (grasped === (env.info() as { target_jar: number }).target_jar) right++;
       }
-    } finally {
-      env.close();
-    }
+    });
     expect(fetchedBack.length, fetchedBack.join('; ')).toBeLessThanOrEqual(1);
     expect(right).toBeGreaterThanOrEqual(19);
   });
 
   it('milestones: the expert reaches both; the no-smell expert lifts the odorant jar exactly when it guessed it', async () => {
-    const env = new SimEnv({ task: 'find-smell' });
     const guesses: string[] = [];
     let lucky = 0;
-    try {
+    await withEnv('find-smell', async (env) => {
       for (const seed of range(0, 6)) {
         await runEpisode(env, seed, 'full');
         expect(env.task.milestones!(env), `seed ${seed}`).toEqual({ touched_odorant_jar_first: true, lifted_odorant_jar: true });
@@ -57,9 +53,7 @@ describe('find-smell expert', () => {
         expect(m.touched_odorant_jar_first, guesses.at(-1)).toBe(info.chosen_jar === info.target_jar);
         if (m.lifted_odorant_jar) lucky++;
       }
-    } finally {
-      env.close();
-    }
+    });
     // A guess among three: some right, most wrong.
     expect(lucky, guesses.join('; ')).toBeGreaterThan(0);
     expect(lucky, guesses.join('; ')).toBeLessThan(12);

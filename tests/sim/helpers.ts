@@ -2,15 +2,22 @@
 import { describe, expect, it } from 'vitest';
 import { SimEnv, runEpisode, type DriverKind, type EpisodeResult, type TaskName } from '../../sim/index.ts';
 
-export async function runSeeds(task: TaskName, kind: DriverKind, seeds: number[]): Promise<EpisodeResult[]> {
+/** Runs `fn` with a fresh environment of `task`, closed afterwards whatever `fn` does. */
+export async function withEnv<T>(task: TaskName, fn: (env: SimEnv) => Promise<T>): Promise<T> {
   const env = new SimEnv({ task });
-  const out: EpisodeResult[] = [];
   try {
-    for (const seed of seeds) out.push(await runEpisode(env, seed, kind));
+    return await fn(env);
   } finally {
     env.close();
   }
-  return out;
+}
+
+export async function runSeeds(task: TaskName, kind: DriverKind, seeds: number[]): Promise<EpisodeResult[]> {
+  return withEnv(task, async (env) => {
+    const out: EpisodeResult[] = [];
+    for (const seed of seeds) out.push(await runEpisode(env, seed, kind));
+    return out;
+  });
 }
 
 export const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
