@@ -29,10 +29,11 @@ export const CheckpointMeta = z.object({
   version: z.literal(CHECKPOINT_VERSION, { error: (i) => `format version ${JSON.stringify(i.input)} is not ${CHECKPOINT_VERSION} (made by an older senseact, whose smell and proprio inputs differ); retrain the policy` }),
   config: PolicyConfig,
   dims: z.object({ tactile: z.number().int().min(0), smellChannels: z.number().int().min(0), smell: z.number().int().min(0), proprio: z.number().int().min(0), history: z.number().int().min(0).default(0), proprio_keep: z.array(z.number().int().min(0)).optional() }),
-  normalizer: z.object({ image: Stats, tactile: Stats, smell: Stats, proprio: Stats, action: Stats }),
+  normalizer: z.object({ image: Stats, scene: Stats.optional(), tactile: Stats, smell: Stats, proprio: Stats, action: Stats }),
   /** The dataset layout the policy was trained on: streams, sizes, channel and joint names. */
   layout: z.object({
     camera: z.string().nullable(),
+    scene_camera: z.string().nullable().default(null),
     image: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }),
     tactile: z.object({ streams: z.array(z.string()), taxels: z.array(z.number().int().min(0)) }),
     smell: z.object({ stream: z.string().nullable(), channels: z.array(z.string()), history: z.number().int().positive() }),

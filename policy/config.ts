@@ -10,6 +10,14 @@ export type Modality = z.infer<typeof Modality>;
 export const AugmentConfig = z.object({
   /** Random image shift in pixels (pad + crop), as in DrQ / Diffusion Policy. */
   shift: z.number().int().min(0).max(16).default(3),
+  /**
+   * Random shift of the scene camera's image, in pixels. The label stays: moving the whole
+   * fixed view moves the hand and the things on the counter together, so what is where
+   * relative to the hand, which is what the action depends on, is unchanged. Three demos put
+   * the things in three places; shifts keep the network from reading the action off where
+   * they stand in the image instead of where they stand from the hand.
+   */
+  scene_shift: z.number().int().min(0).max(16).default(4),
   /** Brightness/contrast jitter amplitude. */
   color_jitter: z.number().min(0).max(1).default(0.1),
   /**
@@ -75,6 +83,13 @@ export const PolicyConfig = z.object({
   neighbours: z.number().int().min(1).max(64).default(5),
   /** Modalities the network has encoders for. */
   modalities: z.array(Modality).min(1).default([...MODALITIES]),
+  /**
+   * A fixed camera stream the network also reads, as a second image token of the camera
+   * modality (masking "camera" masks both), e.g. the simulator's camera/scene; null = wrist only.
+   * Random shifts and colour jitter apply to it as to the wrist image; view shifts do not (it
+   * does not move with the hand).
+   */
+  scene_camera: z.string().min(1).max(256).nullable().default(null),
   /** Camera input size after resizing. */
   image: z.object({ width: z.number().int().min(8).max(512), height: z.number().int().min(8).max(512) }).default({ width: 32, height: 32 }),
   /** Control rate of frames and actions, Hz (the simulator controls at 20 Hz). */

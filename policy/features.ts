@@ -9,6 +9,8 @@ import { positionCount } from './history.ts';
 /** Normalization constants the policy needs, frozen into the checkpoint. */
 export interface Normalizer {
   image: { mean: number[]; std: number[] };
+  /** The scene camera's colour statistics (when the policy reads one). */
+  scene?: { mean: number[]; std: number[] };
   tactile: { mean: number[]; std: number[] };
   smell: { mean: number[]; std: number[] };
   proprio: { mean: number[]; std: number[] };
@@ -96,12 +98,14 @@ export function actionSpread(examples: readonly PolicyExample[]): { mean: number
 
 export function makeNormalizer(stats: NormStats, layout: Layout, examples: readonly PolicyExample[] = []): Normalizer {
   const cam = layout.camera ? stats.camera[layout.camera] : undefined;
+  const scene = layout.scene_camera ? stats.camera[layout.scene_camera] : undefined;
   // Touch is symlog-squashed before normalizing, so one spread fits every taxel.
   const tactileStd = layout.tactile.streams.map((s) => stats.tactile[s]?.std ?? [1, 1, 1]).flat();
   const tactileScale = Math.max(MIN_STD, Math.log1p(Math.max(...tactileStd, 0)));
   const C = layout.smell.channels.length;
   return {
     image: { mean: cam?.mean ?? [0.5, 0.5, 0.5], std: safeStd(cam?.std ?? [0.25, 0.25, 0.25]) },
+    ...(layout.scene_camera ? { scene: { mean: scene?.mean ?? [0.5, 0.5, 0.5], std: safeStd(scene?.std ?? [0.25, 0.25, 0.25]) } } : {}),
     tactile: { mean: [0], std: [tactileScale] },
     smell: smellSpread(examples, C),
     proprio: { mean: stats.proprio?.mean ?? [], std: safeStd(stats.proprio?.std ?? []) },
@@ -113,6 +117,9 @@ export function makeNormalizer(stats: NormStats, layout: Layout, examples: reado
 export interface FeatureBatch {
   size: number;
   image: Float32Array; // [B, H, W, 3]
+  /** The scene camera's image [B, H, W, 3] (empty without one) and 1 where its frame is missing [B, 1]. */
+  scene: Float32Array;
+  sceneMissing: Float32Array;
   tactile: Float32Array; // [B, T]
   smell: Float32Array; // [B, S]
   proprio: Float32Array; // [B, P]
@@ -193,6 +200,25 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
       for (let c = 0; c < 3; c++) img[dst + c] = mask[0] ? 0 : ((ex.image[src + c] / 255) * gain + bias - im[c]) / is[c];
     }
   }
+  if (config.scene_camera) {
+    // The fixed camera: its own random shift (augment.scene_shift), the same light; never a view shift (it does not move with the hand).
+    if (ex.scene_image && ex.scene_image.length !== imgSize) throw new Error(`example scene image has ${ex.scene_image.length} bytes, the policy expects ${W}×${H}×3`);
+    const missing = mask[0] === 1 || !ex.scene_image;
+    out.sceneMissing[b] = missing ? 1 : 0;
+    const scene = out.scene.subarray(b * imgSize, (b + 1) * imgSize);
+    const reach = augment?.config.scene_shift ?? 0;
+    const sdx = augment ? Math.floor(augment.rand() * (2 * reach + 1)) - reach : 0;
+    const sdy = augment ? Math.floor(augment.rand() * (2 * reach + 1)) - reach : 0;
+    const { mean: sm, std: ss } = norm.scene ?? norm.image;
+    for (let y = 0; y < H; y++) {
+      const sy = Math.min(H - 1, Math.max(0, y + sdy));
+      for (let x = 0; x < W; x++) {
+        const src = (sy * W + Math.min(W - 1, Math.max(0, x + sdx))) * 3;
+        const dst = (y * W + x) * 3;
+        for (let c = 0; c < 3; c++) scene[dst + c] = missing ? 0 : ((ex.scene_image![src + c] / 255) * gain + bias - sm[c]) / ss[c];
+      }
+    }
+  }
 
   const tac = out.tactile.subarray(b * dims.tactile, (b + 1) * dims.tactile);
   for (let i = 0; i < dims.tactile; i++) {
@@ -251,6 +277,8 @@ export function allocFeatureBatch(size: number, config: PolicyConfig, dims: Feat
   return {
     size,
     image: new Float32Array(size * config.image.width * config.image.height * 3),
+    scene: new Float32Array(config.scene_camera ? size * config.image.width * config.image.height * 3 : 0),
+    sceneMissing: new Float32Array(size),
     tactile: new Float32Array(size * dims.tactile),
     smell: new Float32Array(size * dims.smell),
     proprio: new Float32Array(size * dims.proprio),

@@ -9,6 +9,9 @@ import { ACTION_DIM, type FeatureBatch, type FeatureDims } from './features.ts';
 /** Network inputs as device tensors. */
 export interface PolicyInputs {
   image: Tensor; // [B, H, W, 3]
+  /** The scene camera [B, H, W, 3] and 1 where its frame is missing [B, 1] (policies with config.scene_camera). */
+  scene?: Tensor;
+  sceneMissing?: Tensor;
   tactile: Tensor; // [B, T]
   smell: Tensor; // [B, S]
   proprio: Tensor; // [B, P]
@@ -40,16 +43,16 @@ class CameraEncoder extends nn.Module {
   readonly c3: nn.Conv2d;
   readonly proj: nn.Linear;
   private coords: Tensor | null = null;
-  constructor(width: number, seed: number, backend: Backend) {
+  constructor(width: number, seed: number, backend: Backend, name = 'cam') {
     super(backend);
     // A 4×4 stride-4 patch stem (as in ConvNeXt/ViT) instead of a 5×5 stride-2
     // conv: 4× fewer positions at full resolution, which is most of the cost
     // of a training step on a CPU driver, for little loss at 64×64.
-    this.c1 = this.child('c1', new nn.Conv2d(3, 16, 4, { stride: 4, pad: 0, seed, name: 'cam.c1', backend }));
-    this.c2 = this.child('c2', new nn.Conv2d(16, 32, 3, { stride: 2, pad: 1, seed, name: 'cam.c2', backend }));
+    this.c1 = this.child('c1', new nn.Conv2d(3, 16, 4, { stride: 4, pad: 0, seed, name: `${name}.c1`, backend }));
+    this.c2 = this.child('c2', new nn.Conv2d(16, 32, 3, { stride: 2, pad: 1, seed, name: `${name}.c2`, backend }));
     this.norm = this.child('norm', new nn.GroupNorm(4, 32, 1e-5, backend));
-    this.c3 = this.child('c3', new nn.Conv2d(32, 32, 3, { stride: 1, pad: 1, seed, name: 'cam.c3', backend }));
-    this.proj = this.child('proj', new nn.Linear(32 * 3, width, { seed, name: 'cam.proj', backend }));
+    this.c3 = this.child('c3', new nn.Conv2d(32, 32, 3, { stride: 1, pad: 1, seed, name: `${name}.c3`, backend }));
+    this.proj = this.child('proj', new nn.Linear(32 * 3, width, { seed, name: `${name}.proj`, backend }));
   }
   forward(image: Tensor): Tensor {
     const B = image.shape[0];
@@ -104,7 +107,9 @@ class TransformerLayer extends nn.Module {
 
 export class MultimodalPolicy extends nn.Module {
   readonly encoders = new Map<Modality, nn.Module & { forward(x: Tensor): Tensor }>();
-  readonly modalityEmbed: Tensor; // [M + 1, D]: one per modality, then the readout token
+  /** The fixed scene camera's encoder: a second token of the camera modality (config.scene_camera). */
+  readonly sceneEncoder: CameraEncoder | null = null;
+  readonly modalityEmbed: Tensor; // [M + 1, D]: one per modality token, then the readout token
   readonly missing: Tensor; // [M, D]
   readonly layers: TransformerLayer[] = [];
   readonly lnOut: nn.LayerNorm;
@@ -124,7 +129,8 @@ export class MultimodalPolicy extends nn.Module {
       const enc = m === 'camera' ? new CameraEncoder(D, seed, backend) : new Mlp(inputSize[m], 64, D, seed, `enc.${m}`, backend);
       this.encoders.set(m, this.child(`enc_${m}`, enc));
     }
-    const M = this.encoders.size;
+    if (config.scene_camera && this.encoders.has('camera')) this.sceneEncoder = this.child('enc_scene', new CameraEncoder(D, seed, backend, 'scene'));
+    const M = this.encoders.size + (this.sceneEncoder ? 1 : 0);
     this.modalityEmbed = this.param('modality_embed', nn.kaimingUniform([M + 1, D], D, nn.seedFor(seed, 'modality_embed'), backend, 0.1));
     this.missing = this.param('missing', nn.kaimingUniform([Math.max(M, 1), D], D, nn.seedFor(seed, 'missing'), backend, 0.1));
     for (let l = 0; l < config.layers; l++) this.layers.push(this.child(`layer${l}`, new TransformerLayer(D, config.heads, config.ffn, seed, `layer${l}`, backend)));
@@ -138,14 +144,20 @@ export class MultimodalPolicy extends nn.Module {
     const D = this.config.width;
     const tokens: Tensor[] = [];
     let i = 0;
-    for (const [m, enc] of this.encoders) {
-      const input = { camera: x.image, tactile: x.tactile, smell: x.smell, proprio: x.proprio }[m];
-      const maskCol = x.mask.slice(1, MODALITIES.indexOf(m), MODALITIES.indexOf(m) + 1); // [B, 1]
-      const feature = enc.forward(input);
-      // Masked → the learned "missing" token, so absence is information, not zeros.
+    // Masked → the learned "missing" token, so absence is information, not zeros.
+    const push = (feature: Tensor, maskCol: Tensor) => {
       const token = Tensor.where(maskCol, this.missing.slice(0, i, i + 1), feature).add(this.modalityEmbed.slice(0, i, i + 1));
       tokens.push(token.reshape([B, 1, D]));
       i++;
+    };
+    for (const [m, enc] of this.encoders) {
+      const input = { camera: x.image, tactile: x.tactile, smell: x.smell, proprio: x.proprio }[m];
+      const maskCol = x.mask.slice(1, MODALITIES.indexOf(m), MODALITIES.indexOf(m) + 1); // [B, 1]
+      push(enc.forward(input), maskCol);
+      if (m === 'camera' && this.sceneEncoder) {
+        if (!x.scene || !x.sceneMissing) throw new Error('this policy reads a scene camera: its inputs need scene and sceneMissing');
+        push(this.sceneEncoder.forward(x.scene), maskCol.add(x.sceneMissing));
+      }
     }
     tokens.push(this.modalityEmbed.slice(0, i, i + 1).reshape([1, 1, D]).expand([B, 1, D]));
     let h = Tensor.concat(tokens, 1); // [B, M + 1, D]
@@ -158,7 +170,11 @@ export class MultimodalPolicy extends nn.Module {
 /** A feature batch as device tensors, in the shapes the network reads. */
 export function toInputs(batch: FeatureBatch, config: PolicyConfig, dims: FeatureDims, backend: Backend): PolicyInputs {
   const B = batch.size;
+  const scene = config.scene_camera
+    ? { scene: Tensor.fromArray(batch.scene, [B, config.image.height, config.image.width, 3], backend), sceneMissing: Tensor.fromArray(batch.sceneMissing, [B, 1], backend) }
+    : {};
   return {
+    ...scene,
     image: Tensor.fromArray(batch.image, [B, config.image.height, config.image.width, 3], backend),
     tactile: Tensor.fromArray(batch.tactile, [B, dims.tactile], backend),
     smell: Tensor.fromArray(batch.smell, [B, dims.smell], backend),

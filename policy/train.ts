@@ -131,6 +131,7 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
     horizon: config.chunk - 1,
     image: config.image,
     smell_history: config.smell_history,
+    scene_camera: config.scene_camera,
   });
   if (examples.length === 0) throw new Error(`${options.data}: the episodes yield no frames at ${config.rate_hz} Hz`);
   const dims = featureDims(layout, config);

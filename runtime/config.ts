@@ -54,6 +54,7 @@ export type StreamEntry = z.infer<typeof StreamEntry>;
 
 const DEFAULT_STREAMS: Record<string, z.input<typeof StreamEntry>> = {
   'camera/wrist': { topic: '/camera/color/image_raw/compressed', type: 'sensor_msgs/CompressedImage' },
+  'camera/scene': { topic: '/scene_camera/color/image_raw/compressed', type: 'sensor_msgs/CompressedImage' },
   'tactile/left': { topic: '/tactile/left', type: 'std_msgs/Float32MultiArray' },
   'tactile/right': { topic: '/tactile/right', type: 'std_msgs/Float32MultiArray' },
   smell: { topic: '/e_nose/raw', type: 'std_msgs/Float32MultiArray' },
@@ -213,7 +214,7 @@ export const RuntimeConfig = z
     /** Control rate, Hz. The simulator controls at 20 Hz; trained policies state their own rate. */
     rate_hz: positive.max(1000).default(10),
     robot: RobotConfig.default(RobotConfig.parse({})),
-    /** Streams by name (merged over the defaults: camera/wrist, tactile/left, tactile/right, smell, proprio). */
+    /** Streams by name (merged over the defaults: camera/wrist, camera/scene, tactile/left, tactile/right, smell, proprio). */
     streams: z.record(z.string().min(1), z.unknown()).default({}),
     safety: SafetyConfig.default(SafetyConfig.parse({})),
     health: HealthConfig.default(HealthConfig.parse({})),

@@ -59,6 +59,7 @@ export interface EvalOptions {
 /** The simulator streams' native rates, as eval expects them (health checks need the expected rate). */
 export const SIM_RATES: Record<string, number> = {
   [STREAMS.camera]: 30,
+  [STREAMS.sceneCamera]: 30,
   [STREAMS.tactileLeft]: 100,
   [STREAMS.tactileRight]: 100,
   [STREAMS.smell]: 2,
@@ -72,7 +73,7 @@ export async function evaluatePolicy(options: EvalOptions): Promise<{ result: Ev
   const trained = controller.trainedSeeds;
   const names = observationStreams(layout);
   const wantCamera = options.camera ?? layout.camera !== null;
-  const camera = wantCamera ? await createNodeCamera() : null;
+  const camera = wantCamera ? await createNodeCamera({ scene: layout.scene_camera !== null }) : null;
   const env = new SimEnv({ task: options.task, camera });
   const outcomes: EpisodeOutcome[] = [];
   const seeds: number[] = [];

@@ -70,6 +70,7 @@ export class ScriptedController implements Controller {
     this.kind = `scripted:${name}`;
     this.layout = {
       camera: params.camera ? 'camera/wrist' : null,
+      scene_camera: null,
       image: { width: 64, height: 64 },
       tactile: { streams: ['tactile/left', 'tactile/right'], taxels: [48, 48] },
       smell: { stream: 'smell', channels: [], history: 8 },

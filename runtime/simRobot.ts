@@ -30,7 +30,7 @@ export class SimRobot implements Robot {
 
   constructor(private readonly opts: SimRobotOptions) {
     this.clock = opts.clock ?? systemClock;
-    this.streams = ['tactile/left', 'tactile/right', 'smell', 'proprio', ...(opts.camera ? ['camera/wrist'] : [])];
+    this.streams = ['tactile/left', 'tactile/right', 'smell', 'proprio', ...(opts.camera ? ['camera/wrist', 'camera/scene'] : [])];
   }
 
   get address(): string {

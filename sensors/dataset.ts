@@ -10,6 +10,7 @@ import { readJsonFile, writeFileAtomic } from './files.ts';
 import { decodeImage, resizeRgb } from './image.ts';
 import { LogReader, scanLog, type LogChannel } from './log-reader.ts';
 import {
+  DEFAULT_STREAMS,
   isTactileTaxels,
   modalityOf,
   type ActionData,
@@ -356,18 +357,23 @@ export interface ExampleOptions {
   image?: { width: number; height: number };
   /** Smell samples in the history window (default 8). */
   smell_history?: number;
+  /** A second, fixed camera stream to read beside the wrist camera (e.g. camera/scene); its absence from the dataset is an error. */
+  scene_camera?: string | null;
   start?: FrameOptions['start'];
   sync?: SynchronizerOptions;
 }
 
-/** Shapes shared by every example of a dataset. */
-/** The observation streams a layout reads, in mask order: camera, tactile pads, smell, proprio (absent ones left out). */
-export function observationStreams(layout: Pick<Layout, 'camera' | 'tactile' | 'smell' | 'proprio'>): string[] {
-  return [layout.camera, ...layout.tactile.streams, layout.smell.stream, layout.proprio.stream].filter((n): n is string => !!n);
+/** The observation streams a layout reads, in mask order: cameras, tactile pads, smell, proprio (absent ones left out). */
+export function observationStreams(layout: Pick<Layout, 'camera' | 'scene_camera' | 'tactile' | 'smell' | 'proprio'>): string[] {
+  return [layout.camera, layout.scene_camera, ...layout.tactile.streams, layout.smell.stream, layout.proprio.stream].filter((n): n is string => !!n);
 }
 
+/** Shapes shared by every example of a dataset. */
 export interface Layout {
+  /** The wrist camera (camera/wrist when the dataset has it, else its first other camera stream). */
   camera: string | null;
+  /** The fixed scene camera read beside it (ExampleOptions.scene_camera), or null; same image size. */
+  scene_camera: string | null;
   image: { width: number; height: number };
   /** The camera's vertical focal length over its image height (fy / height), from its intrinsics (absent without them). */
   focal?: number;
@@ -383,6 +389,8 @@ export interface Example {
   t_ns: number;
   /** H×W×3 uint8 (zeros when masked). */
   image: Uint8Array;
+  /** The scene camera's H×W×3 image, when the layout has one and its frame is there (absent = missing). */
+  scene_image?: Uint8Array;
   /** Concatenated pads, each rows*cols*3 forces in N. */
   tactile: Float32Array;
   /** history × channels, oldest first, zero-padded at the front. */
@@ -457,17 +465,23 @@ export function frameToExample(frame: Frame, layout: Layout, imageCache?: Map<Sa
     action_valid: new Uint8Array(H1),
     mask: new Uint8Array(4).fill(1),
   };
+  // Frames repeat across ticks (30 Hz cameras, 20 Hz ticks): decode each once.
+  const pixels = (sample: Sample): Uint8Array => {
+    let px = imageCache?.get(sample);
+    if (!px) {
+      px = resizeRgb(decodeImage(sample.data as CameraData), width, height);
+      if (imageCache && imageCache.size >= 4) imageCache.delete(imageCache.keys().next().value!);
+      imageCache?.set(sample, px);
+    }
+    return px;
+  };
   const cam = layout.camera ? frame.slots[layout.camera] : undefined;
   if (cam?.sample && !cam.masked) {
-    let px = imageCache?.get(cam.sample);
-    if (!px) {
-      px = resizeRgb(decodeImage(cam.sample.data as CameraData), width, height);
-      imageCache?.clear();
-      imageCache?.set(cam.sample, px);
-    }
-    ex.image.set(px);
+    ex.image.set(pixels(cam.sample));
     ex.mask[0] = 0;
   }
+  const scene = layout.scene_camera ? frame.slots[layout.scene_camera] : undefined;
+  if (scene?.sample && !scene.masked) ex.scene_image = pixels(scene.sample);
   let off = 0;
   let tactileOk = layout.tactile.streams.length > 0;
   for (const [i, name] of layout.tactile.streams.entries()) {
@@ -644,8 +658,12 @@ export class Dataset {
     const names = new Set(infos.flatMap((i) => i.streams.map((s) => s.name)));
     const sorted = [...names].sort();
     const of = (m: Modality) => sorted.filter((n) => modalityOf(n) === m);
+    const cameras = of('camera');
+    const scene = options.scene_camera ?? null;
+    if (scene && !cameras.includes(scene)) throw new Error(`${this.dir}: scene camera ${scene} is not among the dataset's camera streams (${cameras.join(', ') || 'none'}); record with the scene camera or drop scene_camera from the config`);
     const layout: Layout = {
-      camera: of('camera')[0] ?? null,
+      camera: cameras.includes(DEFAULT_STREAMS.camera) ? DEFAULT_STREAMS.camera : (cameras.find((n) => n !== scene && n !== DEFAULT_STREAMS.sceneCamera) ?? null),
+      scene_camera: scene,
       image: options.image ?? { width: 128, height: 96 },
       tactile: { streams: of('tactile'), taxels: [] },
       smell: { stream: of('smell')[0] ?? null, channels: [], history: options.smell_history ?? 8 },

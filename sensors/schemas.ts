@@ -29,6 +29,8 @@ export type Modality = z.infer<typeof Modality>;
 /** Default stream names (remappable; the modality prefix is what matters). */
 export const DEFAULT_STREAMS = {
   camera: 'camera/wrist',
+  /** A fixed camera over the workspace (the simulator's is over the counter, looking down). */
+  sceneCamera: 'camera/scene',
   tactileLeft: 'tactile/left',
   tactileRight: 'tactile/right',
   smell: 'smell',

@@ -18,6 +18,9 @@ export interface MixOptions {
   action_hz?: number;
   /** Camera frames to cycle through (default: one tiny 8×6 rgb8 frame per phase). */
   frames?: CameraData[];
+  /** A fixed scene camera (camera/scene) at this rate (default 0: none), cycling through these frames (default: `frames` reversed). */
+  scene_hz?: number;
+  scene_frames?: CameraData[];
   taxel_rows?: number;
   taxel_cols?: number;
   smell_channels?: number;
@@ -97,6 +100,8 @@ export function* syntheticMix(options: MixOptions, seconds: number): Generator<S
     if (hz && hz > 0) sources.push({ stream, periodNs: 1e9 / hz, next: 0, seq: 0, make });
   };
   add(DEFAULT_STREAMS.camera, options.camera_hz ?? 30, (_t, seq) => frames[seq % frames.length]);
+  const sceneFrames = options.scene_frames ?? [...frames].reverse();
+  add(DEFAULT_STREAMS.sceneCamera, options.scene_hz ?? 0, (_t, seq) => ({ ...sceneFrames[seq % sceneFrames.length], frame_id: 'scene_camera' }));
   add(DEFAULT_STREAMS.tactileLeft, options.tactile_hz ?? 100, (t) => ({ pad: 'left', rows, cols, forces: taxels(t, 0) }));
   add(DEFAULT_STREAMS.tactileRight, options.tactile_hz ?? 100, (t) => ({ pad: 'right', rows, cols, forces: taxels(t, 1) }));
   add(DEFAULT_STREAMS.smell, options.smell_hz ?? 2, (t, seq) => ({

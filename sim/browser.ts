@@ -1,5 +1,5 @@
 // The browser-safe part of sim/: the env, tasks, sensors and the three.js
-// scene and camera (give WristCamera.create a real canvas). Nothing here
+// scene and camera (give CameraRig.create a real canvas). Nothing here
 // imports Node-only modules at load time.
 export { SimEnv, STEP_NS, SIM_EPOCH_NS, type CameraSource, type SimEnvOptions } from './env.ts';
 export { runEpisode, makeDriver, type Driver, type DriverKind, type EpisodeResult } from './episode.ts';
@@ -10,5 +10,5 @@ export { STREAMS } from './samples.ts';
 export type { Sample, CameraData, TactileData, SmellData, ProprioData, ActionData } from './samples.ts';
 export { PHYSICS_HZ, CONTROL_HZ } from './layout.ts';
 export { Rng } from './rng.ts';
-export { WristCamera, type CameraOptions } from './camera.ts';
+export { CameraRig, type CameraOptions } from './camera.ts';
 export { buildScene, type SceneView } from './render/scene.ts';

@@ -1,12 +1,15 @@
-// The wrist camera: renders the scene headless with three's WebGPURenderer
-// (Dawn in Node, the browser's WebGPU elsewhere) into an sRGB render target
-// and reads back RGB8, top row first. One renderer per env, kept across
-// resets so pipelines compile once.
+// The simulator's cameras: the wrist camera on the palm and, by default, a
+// fixed scene camera over the counter (ALOHA's top camera), so the policy sees
+// both what is between the fingers and where the hand stands among the things
+// on the counter. Both render headless with one three WebGPURenderer (Dawn in
+// Node, the browser's WebGPU elsewhere) into an sRGB render target and read
+// back RGB8, top row first. One renderer per env, kept across resets so
+// pipelines compile once.
 import * as THREE from 'three/webgpu';
-import type { CameraSource, SimEnv } from './env.ts';
-import { ROBOT } from './layout.ts';
+import type { CameraFrame, CameraSource, SimEnv } from './env.ts';
+import { ROBOT, SCENE_CAMERA } from './layout.ts';
 import { buildScene, type SceneView } from './render/scene.ts';
-import type { CameraData } from './samples.ts';
+import { STREAMS, type CameraData } from './samples.ts';
 import type { Rng } from './rng.ts';
 
 export interface CameraOptions {
@@ -17,18 +20,22 @@ export interface CameraOptions {
   fovDeg?: number;
   /** Standard deviation of per-pixel noise in 8-bit units (0 = none). */
   noise?: number;
+  /** Also render the fixed scene camera (same size and rate) on `camera/scene` (default true). */
+  scene?: boolean;
 }
 
-export class WristCamera implements CameraSource {
+export class CameraRig implements CameraSource {
   readonly width: number;
   readonly height: number;
   readonly hz: number;
   readonly fovDeg: number;
   readonly noise: number;
+  readonly scene: boolean;
   private renderer: THREE.WebGPURenderer | null = null;
   private target: THREE.RenderTarget | null = null;
   private view: SceneView | null = null;
   private readonly camera: THREE.PerspectiveCamera;
+  private readonly sceneCamera: THREE.PerspectiveCamera;
   private noiseRng: Rng | null = null;
 
   private constructor(opts: CameraOptions) {
@@ -37,15 +44,18 @@ export class WristCamera implements CameraSource {
     this.hz = opts.hz ?? 30;
     this.fovDeg = opts.fovDeg ?? 75;
     this.noise = opts.noise ?? 0;
+    this.scene = opts.scene ?? true;
     this.camera = new THREE.PerspectiveCamera(this.fovDeg, this.width / this.height, 0.02, 6);
+    this.sceneCamera = new THREE.PerspectiveCamera(SCENE_CAMERA.fovDeg, this.width / this.height, 0.05, 6);
+    sceneCameraPose(this.sceneCamera);
   }
 
   /**
    * Creates the camera and its renderer. `setup` supplies the platform's
    * WebGPU (Node: installNodeWebGpu + fakeCanvas; browser: a real canvas).
    */
-  static async create(opts: CameraOptions, canvas: unknown): Promise<WristCamera> {
-    const cam = new WristCamera(opts);
+  static async create(opts: CameraOptions, canvas: unknown): Promise<CameraRig> {
+    const cam = new CameraRig(opts);
     const renderer = new THREE.WebGPURenderer({ canvas: canvas as HTMLCanvasElement, antialias: false });
     await renderer.init();
     renderer.setPixelRatio(1);
@@ -59,7 +69,11 @@ export class WristCamera implements CameraSource {
   }
 
   get intrinsics(): CameraData['intrinsics'] {
-    const fy = this.height / 2 / Math.tan((this.fovDeg * Math.PI) / 360);
+    return this.intrinsicsFor(this.fovDeg);
+  }
+
+  private intrinsicsFor(fovDeg: number): CameraData['intrinsics'] {
+    const fy = this.height / 2 / Math.tan((fovDeg * Math.PI) / 360);
     return { fx: fy, fy, cx: this.width / 2, cy: this.height / 2 };
   }
 
@@ -75,11 +89,17 @@ export class WristCamera implements CameraSource {
     this.renderer!.setRenderTarget(null);
   }
 
-  async render(env: SimEnv): Promise<CameraData> {
+  /** The wrist camera's frame, then the scene camera's (when on), of the same instant. */
+  async render(env: SimEnv): Promise<CameraFrame[]> {
     const view = this.view!;
     view.sync();
     wristCameraPose(this.camera, env.robot.toolPoint(), env.robot.handYaw());
-    return this.renderScene(view.scene, this.camera);
+    const frames: CameraFrame[] = [{ stream: STREAMS.camera, data: await this.renderScene(view.scene, this.camera) }];
+    if (this.scene) {
+      const data = await this.renderScene(view.scene, this.sceneCamera);
+      frames.push({ stream: STREAMS.sceneCamera, data: { ...data, frame_id: 'scene_camera', intrinsics: this.intrinsicsFor(SCENE_CAMERA.fovDeg) } });
+    }
+    return frames;
   }
 
   /** Renders any scene through this camera's renderer and sRGB target; returns RGB8, top row first. */
@@ -132,5 +152,13 @@ export function wristCameraPose(camera: THREE.Camera, tool: { x: number; y: numb
   camera.position.set(tool.x + fx * ROBOT.cameraForward, tool.y + fy * ROBOT.cameraForward, tool.z + ROBOT.cameraAboveTool);
   camera.up.set(fx, fy, 0);
   camera.lookAt(tool.x + fx * 0.03, tool.y + fy * 0.03, tool.z - 0.06);
+  camera.updateMatrixWorld();
+}
+
+/** Poses a camera as the scene camera: over the counter, looking straight down; image up is +x (away from the robot), image right −y. */
+export function sceneCameraPose(camera: THREE.Camera): void {
+  camera.position.set(SCENE_CAMERA.x, SCENE_CAMERA.y, SCENE_CAMERA.z);
+  camera.up.set(1, 0, 0);
+  camera.lookAt(SCENE_CAMERA.x, SCENE_CAMERA.y, 0);
   camera.updateMatrixWorld();
 }

@@ -36,15 +36,23 @@ const LATENCY_NS: Record<string, number> = {
   [STREAMS.tactileRight]: 2_000_000,
   [STREAMS.smell]: 5_000_000,
   [STREAMS.camera]: 15_000_000,
+  [STREAMS.sceneCamera]: 15_000_000,
   [STREAMS.action]: 0,
 };
 
-/** Renders the wrist camera; the env calls it when a frame is due. */
+/** One camera's frame and the stream it goes out on. */
+export interface CameraFrame {
+  stream: string;
+  data: CameraData;
+}
+
+/** Renders the cameras; the env calls it when a frame is due. */
 export interface CameraSource {
   readonly hz: number;
   /** Called after every reset so the renderer can mirror the new world (and compile its pipelines). */
   attach(env: SimEnv): Promise<void>;
-  render(env: SimEnv): Promise<CameraData>;
+  /** Every camera's frame of this instant. */
+  render(env: SimEnv): Promise<CameraFrame[]>;
   dispose(): void;
 }
 
@@ -241,8 +249,7 @@ export class SimEnv {
     const due = Math.ceil((this.nextCameraIndex * PHYSICS_HZ) / cam.hz);
     if (this.physicsSteps < due) return;
     this.nextCameraIndex++;
-    const frame = await cam.render(this);
-    this.push(out, STREAMS.camera, this.timeNs, frame);
+    for (const frame of await cam.render(this)) this.push(out, frame.stream, this.timeNs, frame.data);
   }
 
   /** The per-episode RNG for camera noise (seeded, so noisy frames replay too). */

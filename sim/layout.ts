@@ -48,6 +48,13 @@ export const ROBOT = {
   cameraForward: 0.08,
 } as const;
 
+/**
+ * The scene camera: fixed 1.1 m over the counter top, looking straight down at the
+ * workspace (x 0.53–1.19 m, y ±0.33 m at the counter), as ALOHA's top camera: it shows
+ * where the hand stands among the things on the counter, which the wrist camera cannot.
+ */
+export const SCENE_CAMERA = { x: 0.86, y: 0, z: 2.0, fovDeg: 37 } as const;
+
 /** A joint motor: `MotorModel.ForceBased` position + velocity motor with this force (N) or torque (N·m) limit. */
 export interface MotorLimits {
   /** N or N·m the motor can exert. */

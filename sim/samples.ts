@@ -54,6 +54,7 @@ export interface ActionData {
 
 export const STREAMS = {
   camera: 'camera/wrist',
+  sceneCamera: 'camera/scene',
   tactileLeft: 'tactile/left',
   tactileRight: 'tactile/right',
   smell: 'smell',

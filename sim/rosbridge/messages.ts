@@ -9,6 +9,7 @@ export type RosVersion = 1 | 2;
 
 export const TOPICS = {
   camera: '/camera/color/image_raw/compressed',
+  sceneCamera: '/scene_camera/color/image_raw/compressed',
   tactileLeft: '/tactile/left',
   tactileRight: '/tactile/right',
   smell: '/e_nose/raw',
@@ -22,6 +23,7 @@ export const SERVICES = { reset: '/senseact/reset', status: '/senseact/task_stat
 /** Topic → message type, for the topics the sim publishes. */
 export const PUBLISHED: Record<string, string> = {
   [TOPICS.camera]: 'sensor_msgs/CompressedImage',
+  [TOPICS.sceneCamera]: 'sensor_msgs/CompressedImage',
   [TOPICS.tactileLeft]: 'std_msgs/Float32MultiArray',
   [TOPICS.tactileRight]: 'std_msgs/Float32MultiArray',
   [TOPICS.smell]: 'std_msgs/Float32MultiArray',
@@ -50,6 +52,8 @@ export function topicOf(stream: string): string | null {
   switch (stream) {
     case 'camera/wrist':
       return TOPICS.camera;
+    case 'camera/scene':
+      return TOPICS.sceneCamera;
     case 'tactile/left':
       return TOPICS.tactileLeft;
     case 'tactile/right':
@@ -67,7 +71,8 @@ export function topicOf(stream: string): string | null {
 export function toRos(sample: Sample, epochNs: number, version: RosVersion): Record<string, unknown> | null {
   const t = epochNs + sample.t_capture_ns;
   switch (sample.stream) {
-    case 'camera/wrist': {
+    case 'camera/wrist':
+    case 'camera/scene': {
       const d = sample.data as CameraData;
       const png = encodePng({ width: d.width, height: d.height, data: d.data, channels: 3, depth: 8 });
       return { header: header(t, d.frame_id, version, sample.seq), format: 'png', data: Buffer.from(png).toString('base64') };

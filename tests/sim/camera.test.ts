@@ -7,6 +7,8 @@ import * as THREE from 'three/webgpu';
 import { SimEnv, recordEpisodes, zeroAction, type CameraData, type Sample } from '../../sim/index.ts';
 import { Dataset } from '../../sensors/index.ts';
 import { createNodeCamera } from '../../sim/camera-node.ts';
+import { sceneCameraPose } from '../../sim/camera.ts';
+import { SCENE_CAMERA } from '../../sim/layout.ts';
 import { testGpu } from '../helpers/gpu.ts';
 
 const gpu = await testGpu();
@@ -92,4 +94,68 @@ describe.skipIf(!gpu)('wrist camera intrinsics', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe.skipIf(!gpu)('scene camera', () => {
+  it('renders the counter from above with the wrist camera’s frames: the bin, each jar and the moving hand where they stand', async () => {
+    const camera = await createNodeCamera();
+    const env = new SimEnv({ task: 'find-smell', camera });
+    const ofStream = (ss: Sample[], name: string) => ss.filter((s) => s.stream === name);
+    try {
+      const first = await env.reset(1000);
+      const wrist = ofStream(first, 'camera/wrist');
+      const scene = ofStream(first, 'camera/scene');
+      for (let i = 0; i < 6; i++) {
+        const ss = await env.step(zeroAction());
+        wrist.push(...ofStream(ss, 'camera/wrist'));
+        scene.push(...ofStream(ss, 'camera/scene'));
+      }
+      // Same instants as the wrist camera (one render of one world state).
+      expect(scene.map((s) => s.t_capture_ns)).toEqual(wrist.map((s) => s.t_capture_ns));
+      const f = scene[0].data as CameraData;
+      expect(f).toMatchObject({ encoding: 'rgb8', width: 96, height: 96, frame_id: 'scene_camera' });
+      expect(f.intrinsics!.fy / 96).toBeCloseTo(0.5 / Math.tan((SCENE_CAMERA.fovDeg * Math.PI) / 360), 6);
+      const view = new THREE.PerspectiveCamera(SCENE_CAMERA.fovDeg, 1, 0.05, 6);
+      sceneCameraPose(view);
+      const rgbAt = (frame: CameraData, p: { x: number; y: number; z: number }) => {
+        const n = new THREE.Vector3(p.x, p.y, p.z).project(view);
+        const u = Math.floor(((n.x + 1) / 2) * 96);
+        const v = Math.floor(((1 - n.y) / 2) * 96);
+        expect(u >= 0 && u < 96 && v >= 0 && v < 96, `(${p.x}, ${p.y}) projects into the image`).toBe(true);
+        return Array.from(frame.data.subarray((v * 96 + u) * 3, (v * 96 + u) * 3 + 3));
+      };
+      const thing = (name: string) => env.sim.things.find((t) => t.name === name)!.body.translation();
+      // The bin's floor is green-grey (0x5a6b48), the jars' lids brown (0xa0522d).
+      const [br, bg, bb] = rgbAt(f, thing('bin-floor'));
+      expect(bg).toBeGreaterThan(br);
+      expect(bg).toBeGreaterThan(bb);
+      for (const j of [0, 1, 2]) {
+        const p = thing(`jar-${j}`);
+        const [r, g, b] = rgbAt(f, { x: p.x, y: p.y, z: p.z + 0.055 });
+        expect(r, `jar-${j}`).toBeGreaterThan(g + 30);
+        expect(g, `jar-${j}`).toBeGreaterThan(b);
+      }
+      // The fixed camera does not move with the hand; the hand moves in its view.
+      const still = scene.at(-1)!.data as CameraData;
+      expect(meanAbsDiff(f.data, still.data)).toBeLessThan(0.5);
+      const a = zeroAction();
+      a.linear[1] = 0.2;
+      let moved: CameraData | null = null;
+      for (let i = 0; i < 20; i++) for (const s of ofStream(await env.step(a), 'camera/scene')) moved = s.data as CameraData;
+      expect(meanAbsDiff(still.data, moved!.data)).toBeGreaterThan(0.5);
+    } finally {
+      env.close();
+    }
+  }, 60_000);
+
+  it('is left out with scene: false (wrist camera only)', async () => {
+    const env = new SimEnv({ task: 'pick-place', camera: await createNodeCamera({ width: 16, height: 16, scene: false }) });
+    try {
+      const streams = new Set((await env.reset(0)).map((s) => s.stream));
+      expect(streams.has('camera/wrist')).toBe(true);
+      expect(streams.has('camera/scene')).toBe(false);
+    } finally {
+      env.close();
+    }
+  });
 });
