@@ -50,14 +50,16 @@ export function buildProgram(): Command {
     .option('--episodes <n>', 'number of episodes', '1')
     .option('--seed <s>', 'first seed', '0')
     .requiredOption('--out <dir>', 'output directory')
-    .option('--no-camera', 'skip rendering the wrist camera (physics, touch, smell and proprio only)')
+    .option('--no-camera', 'skip rendering the cameras (physics, touch, smell and proprio only)')
+    .option('--scene-camera', 'also record the fixed camera over the counter (camera/scene)')
     .action(async (opts: Record<string, unknown>) => (await import('./sim.ts')).simRunCommand(opts));
   sub(sim, 'serve')
     .description('serve the simulator over the rosbridge v2 protocol')
     .requiredOption('--task <task>', 'task name')
     .option('--rosbridge <host:port>', 'listen address', '127.0.0.1:9090')
     .option('--seed <s>', 'seed', '0')
-    .option('--no-camera', 'serve without the wrist camera')
+    .option('--no-camera', 'serve without the cameras')
+    .option('--scene-camera', 'also publish the fixed camera over the counter (/scene_camera/color/image_raw/compressed)')
     .option('--ros <version>', 'ROS version of outgoing header stamps (1: secs/nsecs, 2: sec/nanosec)', '2')
     .option('--faults', 'test only: offer the /senseact/faults injection service (docs/runtime.md)')
     .action(async (opts: Record<string, unknown>) => (await import('./sim.ts')).simServeCommand(opts));
@@ -70,7 +72,7 @@ export function buildProgram(): Command {
     .option('--seed <s>', 'seed of the first episode (episode i: seed + i; sim and robots with a reset service)', '0')
     .option('--config <file>', 'teleop config: speeds, key and gamepad maps, stream rates (JSON or YAML)')
     .option('--operator <name>', 'operator name for the episode metadata')
-    .option('--no-camera', 'without the wrist camera (sim: no WebGPU needed; ws: do not subscribe to it)')
+    .option('--no-camera', 'without the cameras (sim: no WebGPU needed; ws: do not subscribe to them)')
     .action(async (opts: Record<string, unknown>) => (await import('./record.ts')).recordCommand(opts));
 
   const dataset = sub(program, 'dataset').description('inspect and repair recorded datasets');

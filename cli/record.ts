@@ -42,7 +42,7 @@ export async function recordCommand(raw: Record<string, unknown>): Promise<void>
   } catch (err) {
     await robot.close().catch(() => {});
     const m = (err as Error).message;
-    throw new CliError(flags.camera && flags.robot === 'sim' ? `the simulator did not start (${m}); the wrist camera needs WebGPU: run \`senseact doctor\`, or pass --no-camera` : m, 1);
+    throw new CliError(flags.camera && flags.robot === 'sim' ? `the simulator did not start (${m}); the cameras need WebGPU: run \`senseact doctor\`, or pass --no-camera` : m, 1);
   }
   if (robot.connection().state !== 'connected') process.stderr.write(`record: ${robot.connection().detail} (episodes can start once connected)\n`);
   const session = await RecordingSession.open({ robot, outDir, task: flags.task, config, seed: flags.seed });

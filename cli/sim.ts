@@ -16,7 +16,8 @@ const SimRunFlags = z.object({
   seed: intString('--seed', 0, 0xffffffff),
   out: z.string().min(1),
   camera: z.boolean().default(true),
-});
+  sceneCamera: z.boolean().default(false),
+}).refine((f) => f.camera || !f.sceneCamera, { message: '--scene-camera needs the cameras: drop --no-camera' });
 
 
 export async function simRunCommand(raw: Record<string, unknown>): Promise<void> {
@@ -25,9 +26,9 @@ export async function simRunCommand(raw: Record<string, unknown>): Promise<void>
   let camera = null;
   if (flags.camera) {
     try {
-      camera = await createNodeCamera();
+      camera = await createNodeCamera({ scene: flags.sceneCamera });
     } catch (err) {
-      throw new CliError(`the wrist camera needs WebGPU (${(err as Error).message}); run \`senseact doctor\`, or pass --no-camera`, 1);
+      throw new CliError(`the cameras need WebGPU (${(err as Error).message}); run \`senseact doctor\`, or pass --no-camera`, 1);
     }
   }
   const bar = progressBar(`sim run ${flags.task}`);
@@ -67,9 +68,10 @@ const SimServeFlags = z.object({
     .refine((a) => a.port <= 65535, '--rosbridge port must be ≤ 65535'),
   seed: intString('--seed', 0, 0xffffffff),
   camera: z.boolean().default(true),
+  sceneCamera: z.boolean().default(false),
   ros: z.enum(['1', '2'], { message: '--ros must be 1 or 2' }).default('2'),
   faults: z.boolean().default(false),
-});
+}).refine((f) => f.camera || !f.sceneCamera, { message: '--scene-camera needs the cameras: drop --no-camera' });
 
 export async function simServeCommand(raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(SimServeFlags, raw);
@@ -80,9 +82,9 @@ export async function simServeCommand(raw: Record<string, unknown>): Promise<voi
   let camera = null;
   if (flags.camera) {
     try {
-      camera = await createNodeCamera();
+      camera = await createNodeCamera({ scene: flags.sceneCamera });
     } catch (err) {
-      throw new CliError(`the wrist camera needs WebGPU (${(err as Error).message}); run \`senseact doctor\`, or pass --no-camera`, 1);
+      throw new CliError(`the cameras need WebGPU (${(err as Error).message}); run \`senseact doctor\`, or pass --no-camera`, 1);
     }
   }
   const env = new SimEnv({ task: flags.task, camera });

@@ -28,7 +28,7 @@ export const CheckpointMeta = z.object({
   format: z.literal('senseact-policy'),
   version: z.literal(CHECKPOINT_VERSION, { error: (i) => `format version ${JSON.stringify(i.input)} is not ${CHECKPOINT_VERSION} (made by an older senseact, whose smell and proprio inputs differ); retrain the policy` }),
   config: PolicyConfig,
-  dims: z.object({ tactile: z.number().int().min(0), smellChannels: z.number().int().min(0), smell: z.number().int().min(0), proprio: z.number().int().min(0), history: z.number().int().min(0).default(0), proprio_keep: z.array(z.number().int().min(0)).optional() }),
+  dims: z.object({ tactile: z.number().int().min(0), smellChannels: z.number().int().min(0), smell: z.number().int().min(0), proprio: z.number().int().min(0), history: z.number().int().min(0).default(0), proprio_keep: z.array(z.number().int().min(0)).optional(), grip_force: z.number().int().min(0).optional() }),
   normalizer: z.object({ image: Stats, scene: Stats.optional(), tactile: Stats, smell: Stats, proprio: Stats, action: Stats }),
   /** The dataset layout the policy was trained on: streams, sizes, channel and joint names. */
   layout: z.object({

@@ -90,6 +90,15 @@ export const PolicyConfig = z.object({
    * does not move with the hand).
    */
   scene_camera: z.string().min(1).max(256).nullable().default(null),
+  /**
+   * When the network sees the scene camera: 'always', or only while the hand holds something
+   * ('holding': the measured grip force above `holding_force`; otherwise the view reads as
+   * missing, in training and at run time alike). A whole-counter view tells three demos apart
+   * at a glance, so a network that sees it while choosing learns which demo it is in instead of
+   * sniffing; once it holds the jar, what is left is where the bin stands from the hand.
+   */
+  scene_when: z.enum(['always', 'holding']).default('always'),
+  holding_force: z.number().positive().max(1000).default(2),
   /** Camera input size after resizing. */
   image: z.object({ width: z.number().int().min(8).max(512), height: z.number().int().min(8).max(512) }).default({ width: 32, height: 32 }),
   /** Control rate of frames and actions, Hz (the simulator controls at 20 Hz). */

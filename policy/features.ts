@@ -26,6 +26,8 @@ export interface FeatureDims {
   history: number;
   /** Indices of the proprio entries the network reads (config.proprio_keep); absent = all. The others, and their history, read 0. */
   proprio_keep?: number[];
+  /** Index of gripper_force in the proprio vector, when the scene camera is seen only while holding (config.scene_when). */
+  grip_force?: number;
 }
 
 /** A policy example: the dataset's example plus its motion history (policy/history.ts), when the config has one. */
@@ -54,6 +56,8 @@ export function featureDims(layout: Layout, config: PolicyConfig): FeatureDims {
   const names = layout.proprio.names;
   const unknown = config.proprio_keep.filter((n) => !names.includes(n));
   if (unknown.length) throw new Error(`proprio_keep: ${unknown.join(', ')} not in the dataset's proprio entries (${names.join(', ')})`);
+  const holding = config.scene_camera !== null && config.scene_when === 'holding';
+  if (holding && !names.includes('gripper_force')) throw new Error(`scene_when "holding" reads the grip force, and the dataset's proprio has no gripper_force (${names.join(', ') || 'no proprio stream'})`);
   return {
     tactile,
     smellChannels,
@@ -62,6 +66,7 @@ export function featureDims(layout: Layout, config: PolicyConfig): FeatureDims {
     proprio: names.length + history,
     history,
     ...(config.proprio_keep.length ? { proprio_keep: config.proprio_keep.map((n) => names.indexOf(n)) } : {}),
+    ...(holding ? { grip_force: names.indexOf('gripper_force') } : {}),
   };
 }
 
@@ -203,7 +208,9 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
   if (config.scene_camera) {
     // The fixed camera: its own random shift (augment.scene_shift), the same light; never a view shift (it does not move with the hand).
     if (ex.scene_image && ex.scene_image.length !== imgSize) throw new Error(`example scene image has ${ex.scene_image.length} bytes, the policy expects ${W}×${H}×3`);
-    const missing = mask[0] === 1 || !ex.scene_image;
+    // Seen only while holding: the grip force as measured (raw proprio), unknown without proprio.
+    const free = dims.grip_force !== undefined && (ex.mask[3] === 1 || !(ex.proprio[dims.grip_force] > config.holding_force));
+    const missing = mask[0] === 1 || !ex.scene_image || free;
     out.sceneMissing[b] = missing ? 1 : 0;
     const scene = out.scene.subarray(b * imgSize, (b + 1) * imgSize);
     const reach = augment?.config.scene_shift ?? 0;

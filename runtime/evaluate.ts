@@ -51,7 +51,7 @@ export interface EvalOptions {
   seed: number;
   mask?: Modality[];
   backend?: 'auto' | 'webgpu' | 'cpu';
-  /** Render the wrist camera (default: when the policy was trained with a camera stream). */
+  /** Render the cameras (default: when the policy was trained with a camera stream; the scene camera only when it reads one). */
   camera?: boolean;
   onEpisode?: (done: number, total: number, outcome: EpisodeOutcome) => void;
 }

@@ -71,7 +71,7 @@ export async function createRobot(address: string, config: RuntimeConfig, stream
     const [task, query = ''] = address.slice(4).split('?', 2);
     if (!(TASK_NAMES as readonly string[]).includes(task)) throw new Error(`--robot: unknown sim task '${task}' (one of: ${TASK_NAMES.join(', ')})`);
     const q = new URLSearchParams(query);
-    return new SimRobot({ task: task as (typeof TASK_NAMES)[number], seed: Number(q.get('seed') ?? 0), camera: streams.some((s) => s.name.startsWith('camera')) });
+    return new SimRobot({ task: task as (typeof TASK_NAMES)[number], seed: Number(q.get('seed') ?? 0), camera: streams.some((s) => s.name.startsWith('camera')), sceneCamera: streams.some((s) => s.name === 'camera/scene') });
   }
   if (address.startsWith('replay:')) {
     const [file, query = ''] = address.slice(7).split('?', 2);

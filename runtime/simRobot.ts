@@ -12,6 +12,8 @@ export interface SimRobotOptions {
   seed?: number;
   /** Render the wrist camera (needs WebGPU). */
   camera?: boolean;
+  /** Also the fixed scene camera (camera/scene), with the wrist camera. */
+  sceneCamera?: boolean;
   clock?: Clock;
 }
 
@@ -30,7 +32,7 @@ export class SimRobot implements Robot {
 
   constructor(private readonly opts: SimRobotOptions) {
     this.clock = opts.clock ?? systemClock;
-    this.streams = ['tactile/left', 'tactile/right', 'smell', 'proprio', ...(opts.camera ? ['camera/wrist', 'camera/scene'] : [])];
+    this.streams = ['tactile/left', 'tactile/right', 'smell', 'proprio', ...(opts.camera ? ['camera/wrist'] : []), ...(opts.camera && opts.sceneCamera ? ['camera/scene'] : [])];
   }
 
   get address(): string {
@@ -50,7 +52,7 @@ export class SimRobot implements Robot {
     this._state = 'connecting';
     this.events.emit('connection', 'connecting');
     let camera = null;
-    if (this.opts.camera) camera = await (await import('../sim/index.ts')).createNodeCamera();
+    if (this.opts.camera) camera = await (await import('../sim/index.ts')).createNodeCamera({ scene: this.opts.sceneCamera ?? false });
     this.env = new SimEnv({ task: this.opts.task, camera });
     this.live = new LiveSim(this.env);
     this.live.onSample = (s) => {

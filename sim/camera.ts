@@ -1,7 +1,6 @@
-// The simulator's cameras: the wrist camera on the palm and, by default, a
-// fixed scene camera over the counter (ALOHA's top camera), so the policy sees
-// both what is between the fingers and where the hand stands among the things
-// on the counter. Both render headless with one three WebGPURenderer (Dawn in
+// The simulator's cameras: the wrist camera on the palm and, on request, a
+// fixed scene camera over the counter (ALOHA's top camera), which shows where
+// the hand stands among the things on the counter. Both render headless with one three WebGPURenderer (Dawn in
 // Node, the browser's WebGPU elsewhere) into an sRGB render target and read
 // back RGB8, top row first. One renderer per env, kept across resets so
 // pipelines compile once.
@@ -20,7 +19,7 @@ export interface CameraOptions {
   fovDeg?: number;
   /** Standard deviation of per-pixel noise in 8-bit units (0 = none). */
   noise?: number;
-  /** Also render the fixed scene camera (same size and rate) on `camera/scene` (default true). */
+  /** Also render the fixed scene camera (same size and rate) on `camera/scene` (default false). */
   scene?: boolean;
 }
 
@@ -44,7 +43,7 @@ export class CameraRig implements CameraSource {
     this.hz = opts.hz ?? 30;
     this.fovDeg = opts.fovDeg ?? 75;
     this.noise = opts.noise ?? 0;
-    this.scene = opts.scene ?? true;
+    this.scene = opts.scene ?? false;
     this.camera = new THREE.PerspectiveCamera(this.fovDeg, this.width / this.height, 0.02, 6);
     this.sceneCamera = new THREE.PerspectiveCamera(SCENE_CAMERA.fovDeg, this.width / this.height, 0.05, 6);
     sceneCameraPose(this.sceneCamera);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend, Tensor, createBackend, noGrad, tidy, webgpuRequired, type CreatedBackend } from '../../kernels/index.ts';
 import { MultimodalPolicy, defaultConfig, loadCheckpoint, trainPolicy, type PolicyInputs } from '../../policy/index.ts';
-import { allocFeatureBatch, encodeExample, type Augment, type Normalizer, type PolicyExample } from '../../policy/features.ts';
+import { allocFeatureBatch, encodeExample, featureDims, type Augment, type Normalizer, type PolicyExample } from '../../policy/features.ts';
 import { Dataset } from '../../sensors/index.ts';
 import { makeTinyDataset } from './fixtures.ts';
 
@@ -154,5 +154,39 @@ describe('scene camera', () => {
     encodeExample({ ...ex, scene_image: undefined }, 0, none, config, norm, dims, null);
     expect(none.sceneMissing[0]).toBe(1);
     expect(none.scene.every((v) => v === 0)).toBe(true);
+  });
+
+  it('scene_when "holding": the scene view reads as missing unless the measured grip force says the hand holds something', () => {
+    const S = 8;
+    const config = defaultConfig({ image: { width: S, height: S }, modalities: ['camera', 'proprio'], proprio_history: { steps: 0 }, scene_camera: 'camera/scene', scene_when: 'holding', holding_force: 2, augment: { shift: 0, color_jitter: 0, modality_dropout: 0 } });
+    const layout = { camera: 'camera/wrist', scene_camera: 'camera/scene', image: { width: S, height: S }, tactile: { streams: [], taxels: [] }, smell: { stream: null, channels: [], history: 8 }, proprio: { stream: 'proprio', names: ['gripper_opening', 'gripper_force'] }, action: { stream: 'action', horizon: 9, names: [] } };
+    const dims = featureDims(layout, config);
+    expect(dims.grip_force).toBe(1);
+    const id = { mean: [0, 0, 0], std: [1, 1, 1] };
+    const norm: Normalizer = { image: id, scene: id, tactile: { mean: [0], std: [1] }, smell: { mean: [], std: [] }, proprio: { mean: [0, 0], std: [1, 1] }, action: { mean: new Array(7).fill(0), std: new Array(7).fill(1) } };
+    const seen = (force: number, proprioMissing = false) => {
+      const ex: PolicyExample = {
+        episode: 0,
+        t_ns: 0,
+        image: new Uint8Array(S * S * 3).fill(100),
+        scene_image: new Uint8Array(S * S * 3).fill(200),
+        tactile: new Float32Array(0),
+        smell: new Float32Array(0),
+        smell_valid: new Uint8Array(0),
+        smell_age_s: new Float32Array(0),
+        proprio: Float32Array.of(0.05, force),
+        actions: new Float32Array(config.chunk * 7),
+        action_valid: new Uint8Array(config.chunk).fill(1),
+        mask: Uint8Array.of(0, 1, 1, proprioMissing ? 1 : 0),
+      };
+      const out = allocFeatureBatch(1, config, dims);
+      encodeExample(ex, 0, out, config, norm, dims, null);
+      return out.sceneMissing[0] === 0;
+    };
+    expect(seen(3)).toBe(true);
+    expect(seen(1)).toBe(false);
+    expect(seen(3, true)).toBe(false); // no proprio: holding is unknown
+    const noForce = { ...layout, proprio: { stream: 'proprio', names: ['gripper_opening'] } };
+    expect(() => featureDims(noForce, config)).toThrow(/scene_when "holding" reads the grip force, and the dataset's proprio has no gripper_force \(gripper_opening\)/);
   });
 });

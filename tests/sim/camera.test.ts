@@ -98,7 +98,7 @@ describe.skipIf(!gpu)('wrist camera intrinsics', () => {
 
 describe.skipIf(!gpu)('scene camera', () => {
   it('renders the counter from above with the wrist camera’s frames: the bin, each jar and the moving hand where they stand', async () => {
-    const camera = await createNodeCamera();
+    const camera = await createNodeCamera({ scene: true });
     const env = new SimEnv({ task: 'find-smell', camera });
     const ofStream = (ss: Sample[], name: string) => ss.filter((s) => s.stream === name);
     try {
@@ -148,8 +148,8 @@ describe.skipIf(!gpu)('scene camera', () => {
     }
   }, 60_000);
 
-  it('is left out with scene: false (wrist camera only)', async () => {
-    const env = new SimEnv({ task: 'pick-place', camera: await createNodeCamera({ width: 16, height: 16, scene: false }) });
+  it('is left out unless asked for (wrist camera only)', async () => {
+    const env = new SimEnv({ task: 'pick-place', camera: await createNodeCamera({ width: 16, height: 16 }) });
     try {
       const streams = new Set((await env.reset(0)).map((s) => s.stream));
       expect(streams.has('camera/wrist')).toBe(true);

@@ -28,10 +28,10 @@ function diffOffsets(a: Buffer, b: Buffer): number[] {
 }
 
 describe('senseact sim run', () => {
-  it('writes one MCAP log per episode with task, seed and success', async () => {
+  it('writes one MCAP log per episode with task, seed and success (with --scene-camera, the fixed camera too)', async () => {
     const out = path.join(tmp, 'run');
     const args = ['sim', 'run', '--task', 'gentle-grasp', '--expert', '--episodes', '2', '--seed', '7', '--out', out];
-    if (!gpu) args.push('--no-camera');
+    args.push(gpu ? '--scene-camera' : '--no-camera');
     const run = senseact(args, {}, 120_000);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/2\/2 episodes succeeded/);
@@ -42,7 +42,7 @@ describe('senseact sim run', () => {
     expect(reader.episode.meta).toMatchObject({ task: 'gentle-grasp', seed: 7, success: true });
     const streams = reader.channels.map((c) => c.stream).sort();
     const expected = ['action', 'proprio', 'smell', 'tactile/left', 'tactile/right'];
-    if (gpu) expected.push('camera/wrist');
+    if (gpu) expected.push('camera/wrist', 'camera/scene');
     expect(streams).toEqual(expected.sort());
     expect(reader.count('proprio')).toBeGreaterThan(100);
   });
@@ -67,6 +67,10 @@ describe('senseact sim run', () => {
     const run = senseact(['sim', 'run', '--task', 'juggle', '--expert', '--out', path.join(tmp, 'x')]);
     expect(run.status).toBe(2);
     expect(run.stderr.trim().split('\n').filter((l) => !l.startsWith('Warning'))).toEqual([expect.stringMatching(/^senseact: --task must be one of/)]);
+    const both = senseact(['sim', 'run', '--task', 'find-smell', '--expert', '--out', path.join(tmp, 'y'), '--no-camera', '--scene-camera']);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/--scene-camera needs the cameras: drop --no-camera/);
+    expect(fs.existsSync(path.join(tmp, 'y'))).toBe(false);
   });
 });
 

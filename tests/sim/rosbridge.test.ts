@@ -20,7 +20,7 @@ let ros: ROSLIB.Ros;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  const camera = gpu ? await createNodeCamera() : null;
+  const camera = gpu ? await createNodeCamera({ scene: true }) : null;
   env = new SimEnv({ task: 'pick-place', camera });
   server = await RosbridgeServer.start({ env, host: '127.0.0.1', port: 0, seed: 1, logger });
   ros = new ROSLIB.Ros({ url: server.address });
@@ -60,7 +60,12 @@ describe('sim serve over rosbridge (roslib 2.1)', () => {
       ['/tactile/left', 'std_msgs/Float32MultiArray'],
       ['/tactile/right', 'std_msgs/Float32MultiArray'],
       ['/e_nose/raw', 'std_msgs/Float32MultiArray'],
-      ...(gpu ? [['/camera/color/image_raw/compressed', 'sensor_msgs/CompressedImage']] : []),
+      ...(gpu
+        ? [
+            ['/camera/color/image_raw/compressed', 'sensor_msgs/CompressedImage'],
+            ['/scene_camera/color/image_raw/compressed', 'sensor_msgs/CompressedImage'],
+          ]
+        : []),
     ].map(([name, type]) => {
       const t = topic<unknown>(name, type);
       counts[name] = 0;
@@ -96,6 +101,12 @@ describe('sim serve over rosbridge (roslib 2.1)', () => {
       expect(img.format).toBe('png');
       // uint8[] travels as base64: a PNG signature once decoded.
       expect(Buffer.from(img.data, 'base64').subarray(1, 4).toString()).toBe('PNG');
+      // The fixed scene camera beside it, at the same rate, with its own frame id.
+      expect(rate('/scene_camera/color/image_raw/compressed')).toBeGreaterThan(24);
+      expect(rate('/scene_camera/color/image_raw/compressed')).toBeLessThan(36);
+      const scene = first['/scene_camera/color/image_raw/compressed'] as { header: { frame_id: string }; format: string; data: string };
+      expect(scene.header.frame_id).toBe('scene_camera');
+      expect(Buffer.from(scene.data, 'base64').subarray(1, 4).toString()).toBe('PNG');
     }
   });
 
