@@ -43,7 +43,7 @@ export const ROBOT = {
   barAboveTool: 0.08,
   /** Where the e-nose sits relative to the tool point (on the palm). */
   noseAboveTool: 0.09,
-  /** The wrist camera, on the front of the palm looking down between the fingers. */
+  /** The wrist camera, on the front of the palm, looking straight down beside the fingers. */
   cameraAboveTool: 0.09,
   cameraForward: 0.08,
 } as const;

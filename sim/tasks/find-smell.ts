@@ -3,8 +3,8 @@
 // the wrist e-nose must sniff them.
 // Randomized: which jar smells, odour strength 0.6–1.2, jar slots at
 // y ≈ −0.2, 0, 0.2 m (±2 cm), x 0.72–0.82 m; the bin behind the jars
-// (x 0.98–1.02 m, y −0.2…0.2 m), beyond the wrist camera's view until the
-// hand is nearly over it (docs/results.md measures where it projects);
+// (x 0.98–1.02 m, y −0.2…0.2 m), in the straight-down wrist camera's view as
+// about 3 in 5 carries start (docs/results.md measures where it projects);
 // background ethanol and humidity (env.ts); robot start.
 // Success: the odorant jar rests inside the bin. Failures: wrong_jar (another
 // jar went into the bin), jar_dropped (a jar fell or tipped). Step limit 450 ticks (22.5 s).
