@@ -660,7 +660,7 @@ export class Dataset {
     const of = (m: Modality) => sorted.filter((n) => modalityOf(n) === m);
     const cameras = of('camera');
     const scene = options.scene_camera ?? null;
-    if (scene && !cameras.includes(scene)) throw new Error(`${this.dir}: scene camera ${scene} is not among the dataset's camera streams (${cameras.join(', ') || 'none'}); record with the scene camera or drop scene_camera from the config`);
+    if (scene && !cameras.includes(scene)) throw new Error(`${this.dir}: scene camera ${scene} is not among the dataset's camera streams (${cameras.join(', ') || 'none'}); record with the scene camera (\`senseact sim run --scene-camera\`) or drop scene_camera from the config`);
     const layout: Layout = {
       camera: cameras.includes(DEFAULT_STREAMS.camera) ? DEFAULT_STREAMS.camera : (cameras.find((n) => n !== scene && n !== DEFAULT_STREAMS.sceneCamera) ?? null),
       scene_camera: scene,

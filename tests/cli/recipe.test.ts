@@ -35,6 +35,16 @@ describe('senseact train --recipe', () => {
   it('refuses an unknown recipe, naming the known ones', () => {
     const run = senseact(['train', '--data', os.tmpdir(), '--out', path.join(os.tmpdir(), 'x.safetensors'), '--recipe', 'magic']);
     expect(run.status).not.toBe(0);
-    expect(run.stderr).toMatch(/--recipe must be one of: few-shot/);
+    expect(run.stderr).toMatch(/--recipe must be one of: few-shot, gentle-grasp/);
   });
+
+  it('gentle-grasp reads the scene camera, and refuses demonstrations recorded without it, saying how to record them', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-recipe-'));
+    await recordEpisodes({ task: 'gentle-grasp', driver: 'full', episodes: 1, firstSeed: 0, outDir: path.join(dir, 'demos'), camera: null, fsync: false });
+    const run = senseact(['train', '--data', path.join(dir, 'demos'), '--out', path.join(dir, 'p.safetensors'), '--recipe', 'gentle-grasp', '--steps', '1', '--backend', 'cpu'], {}, 120_000);
+    expect(run.status).not.toBe(0);
+    expect(meaningfulLines(run.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([expect.stringMatching(/scene camera camera\/scene is not among the dataset's camera streams \(none\); record with the scene camera/)]);
+    expect(fs.existsSync(path.join(dir, 'p.safetensors'))).toBe(false);
+    expect(RECIPES['gentle-grasp'].scene_camera).toBe('camera/scene');
+  }, 180_000);
 });
