@@ -73,6 +73,7 @@ export function buildProgram(): Command {
     .option('--config <file>', 'teleop config: speeds, key and gamepad maps, stream rates (JSON or YAML)')
     .option('--operator <name>', 'operator name for the episode metadata')
     .option('--no-camera', 'without the cameras (sim: no WebGPU needed; ws: do not subscribe to them)')
+    .option('--scene-camera', 'also record the fixed camera over the counter (sim: render it; ws: subscribe to it)')
     .action(async (opts: Record<string, unknown>) => (await import('./record.ts')).recordCommand(opts));
 
   const dataset = sub(program, 'dataset').description('inspect and repair recorded datasets');

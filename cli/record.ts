@@ -15,8 +15,10 @@ const RecordFlags = z
     seed: intString('--seed', 0, 0xffffffff).default(0),
     config: z.string().optional(),
     camera: z.boolean().default(true),
+    sceneCamera: z.boolean().default(false),
     operator: z.string().max(200).optional(),
   })
+  .refine((f) => f.camera || !f.sceneCamera, { message: '--scene-camera needs the cameras: drop --no-camera', path: ['sceneCamera'] })
   .refine((f) => f.robot !== 'sim' || (TASK_NAMES as readonly string[]).includes(f.task), { message: `--task must be one of: ${TASK_NAMES.join(', ')} (with --robot sim)`, path: ['task'] });
 
 export async function recordCommand(raw: Record<string, unknown>): Promise<void> {
@@ -31,10 +33,10 @@ export async function recordCommand(raw: Record<string, unknown>): Promise<void>
     // The simulator in-process, in real time (runtime's SimRobot over sim/'s LiveSim, the camera rendered by Dawn).
     const { SimRobot } = await import('../runtime/simRobot.ts');
     const { RuntimeTeleopRobot } = await import('../teleop/index.ts');
-    robot = new RuntimeTeleopRobot(new SimRobot({ task: flags.task as TaskName, seed: flags.seed, camera: flags.camera }), config.service_timeout_s);
+    robot = new RuntimeTeleopRobot(new SimRobot({ task: flags.task as TaskName, seed: flags.seed, camera: flags.camera, sceneCamera: flags.sceneCamera }), config.service_timeout_s);
   } else {
     const { rosbridgeTeleopRobot } = await import('./ui.ts');
-    robot = await rosbridgeTeleopRobot(flags.robot, { camera: flags.camera, serviceTimeoutS: config.service_timeout_s });
+    robot = await rosbridgeTeleopRobot(flags.robot, { camera: flags.camera, sceneCamera: flags.sceneCamera, serviceTimeoutS: config.service_timeout_s });
   }
   process.stderr.write(`record: ${flags.task} on ${robot.name} → ${outDir}\n`);
   try {

@@ -30,12 +30,14 @@ const UiFlags = z.object({
  * topics of ARCHITECTURE.md, reconnect with backoff, header stamps through its clock tracker)
  * behind teleop's adapter.
  */
-export async function rosbridgeTeleopRobot(url: string, opts: { camera: boolean; serviceTimeoutS: number }) {
+export async function rosbridgeTeleopRobot(url: string, opts: { camera: boolean; sceneCamera?: boolean; serviceTimeoutS: number }) {
   const { parseConfig } = await import('../runtime/config.ts');
   const { RosbridgeRobot } = await import('../runtime/rosbridgeRobot.ts');
   const { RuntimeTeleopRobot } = await import('../teleop/index.ts');
   const config = parseConfig({});
-  const streams = Object.fromEntries(Object.entries(config.streams).filter(([name]) => opts.camera || !name.startsWith('camera')));
+  // The fixed scene camera only when asked for: most robots (and `sim serve` by default) have none, and a stream that never comes warns on every save.
+  const wanted = (name: string) => (name.startsWith('camera') ? opts.camera && (name !== 'camera/scene' || !!opts.sceneCamera) : true);
+  const streams = Object.fromEntries(Object.entries(config.streams).filter(([name]) => wanted(name)));
   return new RuntimeTeleopRobot(new RosbridgeRobot({ url, config: config.robot, streams }), opts.serviceTimeoutS);
 }
 

@@ -21,7 +21,7 @@ function rejectPath(raw: unknown): string {
 describe('sample schemas', () => {
   it('accepts one valid sample of every default stream, as the synthetic mix produces them', () => {
     const seen = new Set<string>();
-    for (const s of syntheticMix({ t0_ns: T, action_hz: 50 }, 1)) {
+    for (const s of syntheticMix({ t0_ns: T, action_hz: 50, scene_hz: 30 }, 1)) {
       const r = parseSample(s);
       expect(r.ok, r.ok ? '' : r.error.message).toBe(true);
       seen.add(s.stream);
