@@ -32,3 +32,9 @@ export const numString = (name: string, min: number, max: number) =>
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value) + '\n');
 }
+
+/** `--scene-camera` renders or subscribes to a camera, so it cannot go with `--no-camera`. */
+export const sceneNeedsCamera: [(f: { camera: boolean; sceneCamera: boolean }) => boolean, { message: string; path: string[] }] = [
+  (f) => f.camera || !f.sceneCamera,
+  { message: '--scene-camera needs the cameras: drop --no-camera', path: ['sceneCamera'] },
+];

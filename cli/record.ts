@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TASK_NAMES, type TaskName } from '../sim/index.ts';
 import { CliError } from './errors.ts';
-import { intString, parseFlags } from './flags.ts';
+import { intString, parseFlags, sceneNeedsCamera } from './flags.ts';
 
 const RecordFlags = z
   .object({
@@ -18,7 +18,7 @@ const RecordFlags = z
     sceneCamera: z.boolean().default(false),
     operator: z.string().max(200).optional(),
   })
-  .refine((f) => f.camera || !f.sceneCamera, { message: '--scene-camera needs the cameras: drop --no-camera', path: ['sceneCamera'] })
+  .refine(...sceneNeedsCamera)
   .refine((f) => f.robot !== 'sim' || (TASK_NAMES as readonly string[]).includes(f.task), { message: `--task must be one of: ${TASK_NAMES.join(', ')} (with --robot sim)`, path: ['task'] });
 
 export async function recordCommand(raw: Record<string, unknown>): Promise<void> {

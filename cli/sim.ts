@@ -6,7 +6,7 @@ import { TASK_NAMES } from '../sim/index.ts';
 import { recordEpisodes } from '../sim/record.ts';
 import { createNodeCamera } from '../sim/camera-node.ts';
 import { CliError } from './errors.ts';
-import { intString, parseFlags } from './flags.ts';
+import { intString, parseFlags, sceneNeedsCamera } from './flags.ts';
 import { progressBar } from './progress.ts';
 
 const SimRunFlags = z.object({
@@ -17,20 +17,23 @@ const SimRunFlags = z.object({
   out: z.string().min(1),
   camera: z.boolean().default(true),
   sceneCamera: z.boolean().default(false),
-}).refine((f) => f.camera || !f.sceneCamera, { message: '--scene-camera needs the cameras: drop --no-camera' });
+}).refine(...sceneNeedsCamera);
 
+
+/** The cameras the flags ask for (none with --no-camera); a missing WebGPU is one line that says what to do. */
+async function openCameras(flags: { camera: boolean; sceneCamera: boolean }) {
+  if (!flags.camera) return null;
+  try {
+    return await createNodeCamera({ scene: flags.sceneCamera });
+  } catch (err) {
+    throw new CliError(`the cameras need WebGPU (${(err as Error).message}); run \`senseact doctor\`, or pass --no-camera`, 1);
+  }
+}
 
 export async function simRunCommand(raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(SimRunFlags, raw);
   const outDir = path.resolve(flags.out);
-  let camera = null;
-  if (flags.camera) {
-    try {
-      camera = await createNodeCamera({ scene: flags.sceneCamera });
-    } catch (err) {
-      throw new CliError(`the cameras need WebGPU (${(err as Error).message}); run \`senseact doctor\`, or pass --no-camera`, 1);
-    }
-  }
+  const camera = await openCameras(flags);
   const bar = progressBar(`sim run ${flags.task}`);
   let ok = 0;
   const t0 = performance.now();
@@ -71,7 +74,7 @@ const SimServeFlags = z.object({
   sceneCamera: z.boolean().default(false),
   ros: z.enum(['1', '2'], { message: '--ros must be 1 or 2' }).default('2'),
   faults: z.boolean().default(false),
-}).refine((f) => f.camera || !f.sceneCamera, { message: '--scene-camera needs the cameras: drop --no-camera' });
+}).refine(...sceneNeedsCamera);
 
 export async function simServeCommand(raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(SimServeFlags, raw);
@@ -79,14 +82,7 @@ export async function simServeCommand(raw: Record<string, unknown>): Promise<voi
   const { RosbridgeServer } = await import('../sim/rosbridge/server.ts');
   const { pino } = await import('pino');
   const logger = pino({ base: { component: 'sim-serve' } }, pino.destination(2));
-  let camera = null;
-  if (flags.camera) {
-    try {
-      camera = await createNodeCamera({ scene: flags.sceneCamera });
-    } catch (err) {
-      throw new CliError(`the cameras need WebGPU (${(err as Error).message}); run \`senseact doctor\`, or pass --no-camera`, 1);
-    }
-  }
+  const camera = await openCameras(flags);
   const env = new SimEnv({ task: flags.task, camera });
   let server;
   try {

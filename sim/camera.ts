@@ -67,11 +67,8 @@ export class CameraRig implements CameraSource {
     return cam;
   }
 
-  get intrinsics(): CameraData['intrinsics'] {
-    return this.intrinsicsFor(this.fovDeg);
-  }
-
-  private intrinsicsFor(fovDeg: number): CameraData['intrinsics'] {
+  /** A pinhole with square pixels and the principal point at the centre, for a lens of `fovDeg` (vertical) at this image size. */
+  intrinsics(fovDeg = this.fovDeg): CameraData['intrinsics'] {
     const fy = this.height / 2 / Math.tan((fovDeg * Math.PI) / 360);
     return { fx: fy, fy, cx: this.width / 2, cy: this.height / 2 };
   }
@@ -94,21 +91,18 @@ export class CameraRig implements CameraSource {
     view.sync();
     wristCameraPose(this.camera, env.robot.toolPoint(), env.robot.handYaw());
     const frames: CameraFrame[] = [{ stream: STREAMS.camera, data: await this.renderScene(view.scene, this.camera) }];
-    if (this.scene) {
-      const data = await this.renderScene(view.scene, this.sceneCamera);
-      frames.push({ stream: STREAMS.sceneCamera, data: { ...data, frame_id: 'scene_camera', intrinsics: this.intrinsicsFor(SCENE_CAMERA.fovDeg) } });
-    }
+    if (this.scene) frames.push({ stream: STREAMS.sceneCamera, data: await this.renderScene(view.scene, this.sceneCamera, 'scene_camera', SCENE_CAMERA.fovDeg) });
     return frames;
   }
 
   /** Renders any scene through this camera's renderer and sRGB target; returns RGB8, top row first. */
-  async renderScene(scene: THREE.Scene, camera: THREE.Camera): Promise<CameraData> {
+  async renderScene(scene: THREE.Scene, camera: THREE.Camera, frameId = 'wrist_camera', fovDeg = this.fovDeg): Promise<CameraData> {
     const renderer = this.renderer!;
     renderer.setRenderTarget(this.target);
     renderer.render(scene, camera);
     renderer.setRenderTarget(null);
     const rgba = (await renderer.readRenderTargetPixelsAsync(this.target!, 0, 0, this.width, this.height)) as Uint8Array;
-    return { encoding: 'rgb8', width: this.width, height: this.height, frame_id: 'wrist_camera', data: this.toRgb(rgba), intrinsics: this.intrinsics };
+    return { encoding: 'rgb8', width: this.width, height: this.height, frame_id: frameId, data: this.toRgb(rgba), intrinsics: this.intrinsics(fovDeg) };
   }
 
   private toRgb(rgba: Uint8Array): Uint8Array {

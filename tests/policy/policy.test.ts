@@ -3,29 +3,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CpuBackend, Tensor, noGrad, tidy, createBackend, webgpuRequired, type CreatedBackend } from '../../kernels/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CpuBackend, Tensor, noGrad, tidy } from '../../kernels/index.ts';
 import { MODALITIES, MultimodalPolicy, PolicyRunner, defaultConfig, loadCheckpoint, metaPath, trainPolicy, type PolicyInputs } from '../../policy/index.ts';
-import { makeTinyDataset } from './fixtures.ts';
+import { TINY, firstLosses, makeTinyDataset, optionalGpu } from './fixtures.ts';
 
-const TINY = {
-  width: 32,
-  layers: 1,
-  heads: 2,
-  ffn: 64,
-  image: { width: 16, height: 16 },
-  augment: { shift: 0, color_jitter: 0, tactile_noise: 0, smell_noise: 0, modality_dropout: 0 },
-  train: { steps: 200, lr: 3e-3, warmup_steps: 10, batch_size: 16, val_fraction: 0, val_every: 1000 },
-};
-
-let gpu: CreatedBackend | null = null;
-try {
-  gpu = await createBackend({ prefer: 'webgpu' });
-} catch (err) {
-  if (webgpuRequired()) throw err;
-  console.warn(`[senseact tests] WebGPU policy tests skipped: ${(err as Error).message}`);
-}
-afterAll(() => gpu?.dispose());
+const gpu = await optionalGpu('policy tests');
 
 let data: string;
 let out: string;
@@ -174,13 +157,7 @@ describe('policy training', () => {
   });
 
   it.skipIf(!gpu)('the first training losses on WebGPU and CPU match', async () => {
-    const cfg = { ...TINY, train: { ...TINY.train, steps: 5, val_every: 1000 } };
-    const losses: Record<string, number[]> = { cpu: [], webgpu: [] };
-    for (const backend of ['cpu', 'webgpu'] as const) {
-      const o = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-ckpt-')), `${backend}.safetensors`);
-      // LOSS_EVERY reads the loss at step 0 and the last step; that is enough to compare.
-      await trainPolicy({ data, out: o, backend, resume: false, config: cfg, onProgress: (p) => p.loss !== null && losses[backend].push(p.loss) });
-    }
+    const losses = await firstLosses(data, TINY, 5);
     expect(losses.cpu.length).toBe(5);
     for (let i = 0; i < 5; i++) expect(Math.abs(losses.webgpu[i] - losses.cpu[i])).toBeLessThanOrEqual(1e-3 * losses.cpu[i] + 1e-5);
   }, 120_000);

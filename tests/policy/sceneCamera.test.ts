@@ -4,32 +4,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CpuBackend, Tensor, createBackend, noGrad, tidy, webgpuRequired, type CreatedBackend } from '../../kernels/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CpuBackend, Tensor, noGrad, tidy } from '../../kernels/index.ts';
 import { MultimodalPolicy, defaultConfig, loadCheckpoint, trainPolicy, type PolicyInputs } from '../../policy/index.ts';
 import { allocFeatureBatch, encodeExample, featureDims, type Augment, type Normalizer, type PolicyExample } from '../../policy/features.ts';
 import { Dataset } from '../../sensors/index.ts';
-import { makeTinyDataset } from './fixtures.ts';
+import { TINY, firstLosses, makeTinyDataset, optionalGpu } from './fixtures.ts';
 
-const TINY = {
-  width: 32,
-  layers: 1,
-  heads: 2,
-  ffn: 64,
-  image: { width: 16, height: 16 },
-  scene_camera: 'camera/scene',
-  augment: { shift: 0, color_jitter: 0, tactile_noise: 0, smell_noise: 0, modality_dropout: 0 },
-  train: { steps: 60, lr: 3e-3, warmup_steps: 10, batch_size: 16, val_fraction: 0, val_every: 1000 },
-};
-
-let gpu: CreatedBackend | null = null;
-try {
-  gpu = await createBackend({ prefer: 'webgpu' });
-} catch (err) {
-  if (webgpuRequired()) throw err;
-  console.warn(`[senseact tests] WebGPU scene-camera test skipped: ${(err as Error).message}`);
-}
-afterAll(() => gpu?.dispose());
+const SCENE = { ...TINY, scene_camera: 'camera/scene', train: { ...TINY.train, steps: 60 } };
+const gpu = await optionalGpu('scene-camera test');
 
 let withScene: string;
 let wristOnly: string;
@@ -55,7 +38,7 @@ describe('scene camera', () => {
   });
 
   it('trains with a second image token, masked with the camera modality', async () => {
-    await trainPolicy({ data: withScene, out, backend: 'cpu', resume: false, config: TINY });
+    await trainPolicy({ data: withScene, out, backend: 'cpu', resume: false, config: SCENE });
     const { meta, tensors } = loadCheckpoint(out);
     expect(meta.layout.scene_camera).toBe('camera/scene');
     expect(meta.normalizer.scene?.mean).toHaveLength(3);
@@ -97,12 +80,7 @@ describe('scene camera', () => {
   }, 120_000);
 
   it.skipIf(!gpu)('the first training losses with a scene camera match on WebGPU and CPU', async () => {
-    const cfg = { ...TINY, train: { ...TINY.train, steps: 3 } };
-    const losses: Record<string, number[]> = { cpu: [], webgpu: [] };
-    for (const backend of ['cpu', 'webgpu'] as const) {
-      const o = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-scene-')), `${backend}.safetensors`);
-      await trainPolicy({ data: withScene, out: o, backend, resume: false, config: cfg, onProgress: (p) => p.loss !== null && losses[backend].push(p.loss) });
-    }
+    const losses = await firstLosses(withScene, SCENE, 3);
     expect(losses.cpu.length).toBe(3);
     for (let i = 0; i < 3; i++) expect(Math.abs(losses.webgpu[i] - losses.cpu[i])).toBeLessThanOrEqual(1e-3 * losses.cpu[i] + 1e-5);
   }, 120_000);
