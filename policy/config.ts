@@ -96,6 +96,7 @@ export const PolicyConfig = z.object({
    * missing, in training and at run time alike). A whole-counter view tells three demos apart
    * at a glance, so a network that sees it while choosing learns which demo it is in instead of
    * sniffing; once it holds the jar, what is left is where the bin stands from the hand.
+   * (Measured on find-smell, it does not help: docs/results.md, "A second, fixed camera".)
    */
   scene_when: z.enum(['always', 'holding']).default('always'),
   holding_force: z.number().positive().max(1000).default(2),

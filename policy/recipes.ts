@@ -13,7 +13,7 @@ export const RECIPES = {
    * only the tool's height and the gripper's state (docs/policy.md). gentle-grasp has its own
    * recipe below. It needs the camera's intrinsics (view shifts) and
    * the simulator's proprio names; train refuses it with the reason otherwise. It leaves the
-   * scene camera out: with it, the policy stopped closing on the jar (0/50 lifted, three configs).
+   * scene camera out: with it, the policy stopped closing on the jar (0/50 lifted in all five runs, even with the view never shown).
    */
   'few-shot': {
     action: { kind: 'waypoint', gripper: 'delta' },
