@@ -1,9 +1,9 @@
-// `senseact eval --policy FILE --task T --episodes N --seed S [--mask …] [--json] [--report FILE]`
+// `senseact eval --policy FILE --task T --episodes N --seed S [--mask …] [--json] [--report FILE] [--trace FILE.jsonl]`
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { MODALITIES } from '../policy/index.ts';
-import { evaluatePolicy, formatRate, milestoneLabel, pct, writeEvalReport, writeStrips } from '../runtime/index.ts';
+import { TraceWriter, evaluatePolicy, formatRate, milestoneLabel, pct, writeEvalReport, writeStrips } from '../runtime/index.ts';
 import { TASK_NAMES } from '../sim/index.ts';
 import { CliError } from './errors.ts';
 import { intString, parseFlags, printJson } from './flags.ts';
@@ -22,12 +22,15 @@ const EvalFlags = z.object({
   backend: z.enum(['webgpu', 'cpu', 'auto'], { message: '--backend must be webgpu, cpu or auto' }).default('auto'),
   report: z.string().optional(),
   strips: z.string().optional(),
+  trace: z.string().min(1, '--trace needs a file name').optional(),
   json: z.boolean().default(false),
 });
 
 export async function evalCommand(raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(EvalFlags, raw);
   if (!fs.existsSync(flags.policy)) throw new CliError(`--policy: no such checkpoint: ${flags.policy}`);
+  if (flags.trace && !fs.existsSync(path.dirname(path.resolve(flags.trace)))) throw new CliError(`--trace: no such directory: ${path.dirname(flags.trace)}`, 2);
+  const trace = flags.trace ? new TraceWriter(flags.trace) : null;
   const bar = progressBar(`eval ${flags.task}`);
   let successes = 0;
   const { result, outcomes } = await (async () => {
@@ -39,6 +42,7 @@ export async function evalCommand(raw: Record<string, unknown>): Promise<void> {
         seed: flags.seed,
         mask: flags.mask,
         backend: flags.backend,
+        trace: trace ? (record) => trace.write(record) : undefined,
         onEpisode: (done, total, o) => {
           if (o.success) successes++;
           // For a parent process that reports progress (the demo runs evals as children).
@@ -47,11 +51,13 @@ export async function evalCommand(raw: Record<string, unknown>): Promise<void> {
         },
       });
     } catch (err) {
+      trace?.discard();
       throw new CliError((err as Error).message);
     } finally {
       bar.stop();
     }
   })();
+  trace?.close();
   const report = flags.report ?? flags.policy.replace(/\.safetensors$/, '') + `.eval-${flags.task}${flags.mask.length ? '-mask-' + flags.mask.join('+') : ''}.html`;
   writeEvalReport(report, result, outcomes, flags.policy.replace(/\.safetensors$/, '') + '.loss.svg');
   if (flags.strips) writeStrips(path.dirname(flags.strips), path.basename(flags.strips), outcomes);
@@ -64,7 +70,8 @@ export async function evalCommand(raw: Record<string, unknown>): Promise<void> {
         Object.entries(result.milestones)
           .map(([name, m]) => `  ${milestoneLabel(name)}: ${formatRate(m.count, result.episodes, m.ci95)}\n`)
           .join('') +
-        `report: ${report}\n`,
+        `report: ${report}\n` +
+        (flags.trace ? `trace: ${flags.trace}\n` : ''),
     );
   }
 }

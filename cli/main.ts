@@ -115,6 +115,7 @@ export function buildProgram(): Command {
     .option('--backend <b>', 'webgpu | cpu | auto', 'auto')
     .option('--report <file>', 'HTML report (default: beside the checkpoint)')
     .option('--strips <dir/prefix>', 'also write camera strips of a success and a failure as PNGs (PREFIX-success-seedN.png)')
+    .option('--trace <file.jsonl>', 'also write every tick of every episode (tool, command, grip force, objects) and how each ended, as JSON lines')
     .option('--json', 'print one JSON object on stdout')
     .action(async (opts: Record<string, unknown>) => (await import('./eval.ts')).evalCommand(opts));
 

@@ -9,6 +9,7 @@ import { SimEnv, STREAMS, type TaskName } from '../sim/index.ts';
 import { createNodeCamera } from '../sim/camera-node.ts';
 import { SimFeed } from './simFeed.ts';
 import { wilson } from './stats.ts';
+import { traceTick, type TraceEnd, type TraceTick } from './trace.ts';
 
 export const EvalResult = z.object({
   task: z.string(),
@@ -54,6 +55,8 @@ export interface EvalOptions {
   /** Render the cameras (default: when the policy was trained with a camera stream; the scene camera only when it reads one). */
   camera?: boolean;
   onEpisode?: (done: number, total: number, outcome: EpisodeOutcome) => void;
+  /** Receives every tick of every episode, then its end (eval --trace). */
+  trace?: (record: TraceTick | TraceEnd) => void;
 }
 
 /** The simulator streams' native rates, as eval expects them (health checks need the expected rate). */
@@ -91,9 +94,12 @@ export async function evaluatePolicy(options: EvalOptions): Promise<{ result: Ev
         const cam = layout.camera ? frame.slots[layout.camera]?.sample : null;
         if (cam && env.tick % 10 === 0 && frames.length < 12) frames.push(cam.data as CameraData);
         const action = await controller.act(frame);
-        feed.add(await env.step({ linear: action.linear, angular: action.angular, gripper: action.gripper }));
+        const command = { linear: action.linear, angular: action.angular, gripper: action.gripper };
+        feed.add(await env.step(command));
+        options.trace?.(traceTick(env, seed, command));
       }
       const outcome: EpisodeOutcome = { seed, success: env.success(), failure: env.failure(), steps: env.tick, milestones: env.task.milestones?.(env) ?? {}, frames };
+      options.trace?.({ seed, end: true, success: outcome.success, failure: outcome.failure, steps: outcome.steps, milestones: outcome.milestones, info: env.info() });
       outcomes.push(outcome);
       options.onEpisode?.(outcomes.length, options.episodes, outcome);
     }

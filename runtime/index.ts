@@ -3,6 +3,7 @@
 export { evaluatePolicy, EvalResult, SIM_RATES, type EvalOptions, type EpisodeOutcome } from './evaluate.ts';
 export { writeEvalReport, evalReportHtml, pngDataUri, stripPng, writeStrips, type StripImage } from './evalReport.ts';
 export { SimFeed } from './simFeed.ts';
+export { TraceWriter, traceTick, type TraceTick, type TraceEnd } from './trace.ts';
 export { formatRate, milestoneLabel, pct, wilson } from './stats.ts';
 export { writeDemoReport, type DemoStage, type DemoReportInput } from './demoReport.ts';
 // Running a policy on a robot (#8): docs/runtime.md.

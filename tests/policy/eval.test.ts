@@ -62,6 +62,44 @@ describe('senseact eval', () => {
     expect(fs.readFileSync(report, 'utf8')).toMatch(/<h1>eval: gentle-grasp<\/h1>[\s\S]*95% Wilson interval/);
   }, 180_000);
 
+  it('--trace writes every tick and how each episode ended, as JSON lines, and nothing under a temporary name', () => {
+    const file = path.join(dir, 'trace', 'gg.jsonl');
+    fs.mkdirSync(path.dirname(file));
+    const run = senseact(['eval', '--policy', path.join(dir, 'p.safetensors'), '--task', 'gentle-grasp', '--episodes', '2', '--seed', '0', '--backend', 'cpu', '--json', '--trace', file], {}, 120_000);
+    expect(run.status, run.stderr).toBe(0);
+    const result = EvalResult.parse(JSON.parse(run.stdout));
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['gg.jsonl']);
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const ends = lines.filter((l) => l.end === true);
+    expect(ends.map((e) => e.seed)).toEqual(result.seeds);
+    expect(ends.filter((e) => e.success).length).toBe(result.successes);
+    for (const end of ends) {
+      const ticks = lines.filter((l) => l.seed === end.seed && !l.end);
+      // One line per control tick, in order, then the end line.
+      expect(ticks.map((t) => t.tick)).toEqual(Array.from({ length: end.steps }, (_, i) => i + 1));
+      expect(lines.indexOf(end)).toBe(lines.indexOf(ticks.at(-1)) + 1);
+      // The last tick's tool is where the simulator says the hand ended.
+      const ee = end.info.ee as { x: number; y: number; z: number };
+      expect(ticks.at(-1).tool[0]).toBeCloseTo(ee.x, 3);
+      expect(ticks.at(-1).tool[2]).toBeCloseTo(ee.z, 3);
+      expect(Object.keys(ticks[0].objects)).toEqual(['cup']);
+      for (const t of ticks) {
+        expect(t.grip_force.every((f: number) => Number.isFinite(f))).toBe(true);
+        expect(t.gripper).toBeGreaterThanOrEqual(0);
+      }
+      // The policy moved the hand.
+      const [a, b] = [ticks[0].tool, ticks.at(-1).tool];
+      expect(Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2])).toBeGreaterThan(0.005);
+    }
+    expect(result.mean_steps).toBe(ends.reduce((s, e) => s + e.steps, 0) / ends.length);
+  }, 180_000);
+
+  it('--trace into a directory that does not exist exits 2 with one line', () => {
+    const run = senseact(['eval', '--policy', path.join(dir, 'p.safetensors'), '--task', 'gentle-grasp', '--episodes', '1', '--trace', path.join(dir, 'nowhere', 't.jsonl')]);
+    expect(run.status).toBe(2);
+    expect(meaningfulLines(run.stderr)).toEqual([expect.stringMatching(/^senseact: --trace: no such directory: .*nowhere/)]);
+  });
+
   it('rejects an unknown modality in --mask with one line', () => {
     const run = senseact(['eval', '--policy', path.join(dir, 'p.safetensors'), '--task', 'gentle-grasp', '--episodes', '1', '--mask', 'sonar']);
     expect(run.status).toBe(2);
