@@ -124,6 +124,15 @@ export const PolicyConfig = z.object({
   ffn: z.number().int().min(8).max(4096).default(128),
   /** ACT's temporal-ensembling weight exp(−k·i), i = age of the chunk in ticks. */
   ensemble_k: z.number().min(0).max(10).default(0.01),
+  /**
+   * Action hypotheses: the head predicts this many chunks and a score for each; training fits
+   * the best one to each label (relaxed winner-take-all, multiple-choice learning) and the scores
+   * to which one won; at run time one is drawn by its score. 1 = a single L1-fit chunk. Where a
+   * demonstration moves on at an instant nothing in the frame marks (the end of a sniff), a single
+   * L1 fit predicts the median there, "stay", at every tick; a drawn hypothesis moves on at the rate
+   * the demonstrations did.
+   */
+  hypotheses: z.number().int().min(1).max(8).default(1),
   action: ActionConfig.default(ActionConfig.parse({})),
   augment: AugmentConfig.default(AugmentConfig.parse({})),
   train: TrainConfig.default(TrainConfig.parse({})),

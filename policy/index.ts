@@ -3,11 +3,11 @@
 // separate files (as LeRobot keeps them).
 export { PolicyConfig, MODALITIES, type Modality, defaultConfig } from './config.ts';
 export { RECIPES, RECIPE_NAMES, type RecipeName } from './recipes.ts';
-export { MultimodalPolicy, chunkL1, type PolicyInputs } from './network.ts';
+export { MultimodalPolicy, chunkL1, hypothesesLoss, policyLoss, type PolicyInputs } from './network.ts';
 export { featureDims, makeNormalizer, encodeExample, allocFeatureBatch, type Normalizer, type FeatureDims, type FeatureBatch } from './features.ts';
 export { trainPolicy, splitExamples, type TrainOptions, type TrainResult, type TrainProgress } from './train.ts';
 export { saveCheckpoint, loadCheckpoint, encodeSafetensors, decodeSafetensors, metaPath, CheckpointMeta } from './checkpoint.ts';
-export { PolicyRunner, percentile, type RunnerOptions } from './runner.ts';
+export { drawHypothesis, PolicyRunner, percentile, type RunnerOptions } from './runner.ts';
 export { exampleFromFrame } from './observe.ts';
 export { loadController, NearestRunner, ensembleStep, type Controller } from './controller.ts';
 export { fitNearest, queryNearest, type NearestTable } from './nearest.ts';

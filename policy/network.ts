@@ -135,11 +135,18 @@ export class MultimodalPolicy extends nn.Module {
     this.missing = this.param('missing', nn.kaimingUniform([Math.max(M, 1), D], D, nn.seedFor(seed, 'missing'), backend, 0.1));
     for (let l = 0; l < config.layers; l++) this.layers.push(this.child(`layer${l}`, new TransformerLayer(D, config.heads, config.ffn, seed, `layer${l}`, backend)));
     this.lnOut = this.child('ln_out', new nn.LayerNorm(D, 1e-5, backend));
-    this.head = this.child('head', new nn.Linear(D, config.chunk * ACTION_DIM, { seed, name: 'head', backend }));
+    const K = config.hypotheses;
+    this.head = this.child('head', new nn.Linear(D, K * config.chunk * ACTION_DIM + (K > 1 ? K : 0), { seed, name: 'head', backend }));
   }
 
-  /** Normalized action chunk [B, chunk, 7]. */
+  /** Normalized action chunk [B, chunk, 7]; with several hypotheses, their mean (influence reads it). */
   forward(x: PolicyInputs): Tensor {
+    const { chunks } = this.forwardAll(x);
+    return this.config.hypotheses === 1 ? chunks.reshape([chunks.shape[0], this.config.chunk, ACTION_DIM]) : chunks.mean(1);
+  }
+
+  /** Every hypothesis [B, K, chunk, 7] and their scores [B, K] (null for one). */
+  forwardAll(x: PolicyInputs): { chunks: Tensor; logits: Tensor | null } {
     const B = x.mask.shape[0];
     const D = this.config.width;
     const tokens: Tensor[] = [];
@@ -163,7 +170,11 @@ export class MultimodalPolicy extends nn.Module {
     let h = Tensor.concat(tokens, 1); // [B, M + 1, D]
     for (const layer of this.layers) h = layer.forward(h);
     const readout = this.lnOut.forward(h.slice(1, i, i + 1).reshape([B, D]));
-    return this.head.forward(readout).reshape([B, this.config.chunk, ACTION_DIM]);
+    const out = this.head.forward(readout);
+    const K = this.config.hypotheses;
+    const C = this.config.chunk * ACTION_DIM;
+    if (K === 1) return { chunks: out.reshape([B, 1, this.config.chunk, ACTION_DIM]), logits: null };
+    return { chunks: out.slice(1, 0, K * C).reshape([B, K, this.config.chunk, ACTION_DIM]), logits: out.slice(1, K * C, K * C + K) };
   }
 }
 
@@ -184,6 +195,40 @@ export function toInputs(batch: FeatureBatch, config: PolicyConfig, dims: Featur
 }
 
 /** L1 over valid chunk steps (ACT's loss), normalized by the number of valid targets. */
+/** Softness of the winner-take-all (normalized L1 units) and the share every hypothesis keeps (so none starves). */
+const WTA_TEMPERATURE = 0.02;
+const WTA_FLOOR = 0.05;
+/** Weight of the score's cross-entropy beside the chunk's L1. */
+const SCORE_WEIGHT = 0.1;
+
+/**
+ * The training loss: L1 of the chunk, or with several hypotheses (multiple-choice learning,
+ * relaxed winner-take-all) the L1 of each weighted by how near it came to the label, plus the
+ * scores' cross-entropy against those weights.
+ */
+export function policyLoss(model: MultimodalPolicy, inputs: PolicyInputs, target: Tensor, valid: Tensor): Tensor {
+  if (model.config.hypotheses === 1) return chunkL1(model.forward(inputs), target, valid);
+  const { chunks, logits } = model.forwardAll(inputs);
+  return hypothesesLoss(chunks, logits!, target, valid);
+}
+
+/** chunks [B, K, H, 7], logits [B, K], target [B, H, 7], valid [B, H]. */
+export function hypothesesLoss(chunks: Tensor, logits: Tensor, target: Tensor, valid: Tensor): Tensor {
+  const [B, K, H] = chunks.shape;
+  const w = valid.reshape([B, 1, H, 1]);
+  const errK = chunks.sub(target.reshape([B, 1, H, ACTION_DIM]).expand([B, K, H, ACTION_DIM])).abs().mul(w).sum([2, 3]); // [B, K]
+  const perRow = valid.sum(1, true).mulScalar(ACTION_DIM).addScalar(1e-6); // [B, 1]
+  const e = errK.detach().div(perRow);
+  const best = e.neg().max(1, true).neg();
+  const soft = e.sub(best).mulScalar(-1 / WTA_TEMPERATURE).exp();
+  const weights = soft.div(soft.sum(1, true)).mulScalar(1 - WTA_FLOOR).addScalar(WTA_FLOOR / K).detach();
+  const l1 = errK.mul(weights).sum().div(valid.sum().mulScalar(ACTION_DIM).addScalar(1e-6));
+  const top = logits.detach().max(1, true);
+  const logp = logits.sub(top).sub(logits.sub(top).exp().sum(1, true).log());
+  const ce = logp.mul(weights).sum().mulScalar(-1 / B);
+  return l1.add(ce.mulScalar(SCORE_WEIGHT));
+}
+
 export function chunkL1(pred: Tensor, target: Tensor, valid: Tensor): Tensor {
   const w = valid.reshape([...valid.shape, 1]);
   const err = pred.sub(target).abs().mul(w).sum();

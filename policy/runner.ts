@@ -2,7 +2,7 @@
 // submission (forward + readback), and overlapping action chunks are blended
 // by ACT's temporal ensembling. Latency is recorded per tick.
 import { createBackend, noGrad, tidy, type CreatedBackend } from '../kernels/index.ts';
-import type { ActionData, Example, Frame } from '../sensors/index.ts';
+import { seededRandom, type ActionData, type Example, type Frame } from '../sensors/index.ts';
 import { loadCheckpoint, type CheckpointMeta } from './checkpoint.ts';
 import type { Modality } from './config.ts';
 import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from './features.ts';
@@ -25,7 +25,25 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+const HYPOTHESIS_SEED = 0x5eed;
+
+/** Index k drawn with probability softmax(scores)_k, from a uniform u in [0, 1). */
+export function drawHypothesis(scores: ArrayLike<number>, u: number): number {
+  let top = -Infinity;
+  for (let i = 0; i < scores.length; i++) top = Math.max(top, scores[i]);
+  const p = Array.from(scores, (s) => Math.exp(s - top));
+  let acc = 0;
+  const total = p.reduce((a, b) => a + b, 0);
+  for (let k = 0; k < p.length; k++) {
+    acc += p[k] / total;
+    if (u < acc) return k;
+  }
+  return p.length - 1;
+}
+
 export class PolicyRunner implements Controller {
+  private episodes = 0;
+  private draw: () => number = seededRandom(HYPOTHESIS_SEED);
   readonly kind = 'multimodal';
   readonly latenciesMs: number[] = [];
   private readonly batch;
@@ -93,6 +111,8 @@ export class PolicyRunner implements Controller {
   reset(): void {
     this.blender.reset();
     this.context.reset();
+    // Each episode draws its hypotheses from its own fixed stream: an evaluation repeats exactly.
+    this.draw = seededRandom(HYPOTHESIS_SEED + 7919 * ++this.episodes);
   }
 
   /** The denormalized chunk [chunk × 7] for one frame; the frame also enters the motion history, so call it once per tick. */
@@ -105,9 +125,20 @@ export class PolicyRunner implements Controller {
     const { config, dims, normalizer } = this.meta;
     const ex = this.context.observe(exampleFromFrame(frame, this.meta, this.options.mask));
     encodeExample(ex, 0, this.batch, config, normalizer, dims, null);
-    const out = noGrad(() => tidy(() => this.model.forward(toInputs(this.batch, config, dims, this.created.backend))));
-    const normalized = await out.toArray();
-    out.dispose();
+    const K = config.hypotheses;
+    let normalized: Float32Array;
+    if (K === 1) {
+      const out = noGrad(() => tidy(() => this.model.forward(toInputs(this.batch, config, dims, this.created.backend))));
+      normalized = await out.toArray();
+      out.dispose();
+    } else {
+      const { chunks, logits } = noGrad(() => tidy(() => this.model.forwardAll(toInputs(this.batch, config, dims, this.created.backend))));
+      const [all, scores] = await Promise.all([chunks.toArray(), logits!.toArray()]);
+      chunks.dispose();
+      logits!.dispose();
+      const k = drawHypothesis(scores, this.draw());
+      normalized = all.subarray(k * config.chunk * ACTION_DIM, (k + 1) * config.chunk * ACTION_DIM);
+    }
     const chunk = new Float32Array(config.chunk * ACTION_DIM);
     const row = new Float32Array(ACTION_DIM);
     for (let k = 0; k < config.chunk; k++) chunk.set(denormalizeAction(normalizer, normalized, k * ACTION_DIM, row), k * ACTION_DIM);

@@ -10,7 +10,7 @@ import { CHECKPOINT_VERSION, decodeSafetensors, encodeSafetensors, metaPath, sav
 import { PolicyConfig } from './config.ts';
 import { actionSpread, allocFeatureBatch, encodeExample, featureDims, makeNormalizer, type FeatureDims, type Normalizer } from './features.ts';
 import { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
-import { MultimodalPolicy, chunkL1, toInputs } from './network.ts';
+import { MultimodalPolicy, policyLoss, toInputs } from './network.ts';
 import { modalityInfluence } from './influence.ts';
 import { learningRate } from './schedule.ts';
 import { fitNearest } from './nearest.ts';
@@ -85,7 +85,7 @@ async function validationLoss(model: MultimodalPolicy, val: Example[], config: P
         const inputs = toInputs(batch, config, dims, backend);
         const target = Tensor.fromArray(batch.actions, [chunk.length, config.chunk, 7], backend);
         const valid = Tensor.fromArray(batch.actionValid, [chunk.length, config.chunk], backend);
-        return chunkL1(model.forward(inputs), target, valid);
+        return policyLoss(model, inputs, target, valid);
       }),
     );
     total += (await loss.item()) * chunk.length;
@@ -194,7 +194,7 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
         const inputs = toInputs(batch, config, dims, backend);
         const target = Tensor.fromArray(batch.actions, [B, config.chunk, 7], backend);
         const valid = Tensor.fromArray(batch.actionValid, [B, config.chunk], backend);
-        const l = chunkL1(model.forward(inputs), target, valid);
+        const l = policyLoss(model, inputs, target, valid);
         l.backward();
         opt.step(lr);
         return l;
