@@ -147,6 +147,16 @@ export class MultimodalPolicy extends nn.Module {
 
   /** Every hypothesis [B, K, chunk, 7] and their scores [B, K] (null for one). */
   forwardAll(x: PolicyInputs): { chunks: Tensor; logits: Tensor | null } {
+    const out = this.forwardHead(x);
+    const B = out.shape[0];
+    const K = this.config.hypotheses;
+    const C = this.config.chunk * ACTION_DIM;
+    if (K === 1) return { chunks: out.reshape([B, 1, this.config.chunk, ACTION_DIM]), logits: null };
+    return { chunks: out.slice(1, 0, K * C).reshape([B, K, this.config.chunk, ACTION_DIM]), logits: out.slice(1, K * C, K * C + K) };
+  }
+
+  /** The head's output [B, K·chunk·7 (+ K scores when K > 1)]: what the runner reads back, in one piece. */
+  forwardHead(x: PolicyInputs): Tensor {
     const B = x.mask.shape[0];
     const D = this.config.width;
     const tokens: Tensor[] = [];
@@ -170,11 +180,7 @@ export class MultimodalPolicy extends nn.Module {
     let h = Tensor.concat(tokens, 1); // [B, M + 1, D]
     for (const layer of this.layers) h = layer.forward(h);
     const readout = this.lnOut.forward(h.slice(1, i, i + 1).reshape([B, D]));
-    const out = this.head.forward(readout);
-    const K = this.config.hypotheses;
-    const C = this.config.chunk * ACTION_DIM;
-    if (K === 1) return { chunks: out.reshape([B, 1, this.config.chunk, ACTION_DIM]), logits: null };
-    return { chunks: out.slice(1, 0, K * C).reshape([B, K, this.config.chunk, ACTION_DIM]), logits: out.slice(1, K * C, K * C + K) };
+    return this.head.forward(readout);
   }
 }
 
@@ -194,7 +200,6 @@ export function toInputs(batch: FeatureBatch, config: PolicyConfig, dims: Featur
   };
 }
 
-/** L1 over valid chunk steps (ACT's loss), normalized by the number of valid targets. */
 /** Softness of the winner-take-all (normalized L1 units) and the share every hypothesis keeps (so none starves). */
 const WTA_TEMPERATURE = 0.02;
 const WTA_FLOOR = 0.05;
@@ -229,6 +234,7 @@ export function hypothesesLoss(chunks: Tensor, logits: Tensor, target: Tensor, v
   return l1.add(ce.mulScalar(SCORE_WEIGHT));
 }
 
+/** L1 over valid chunk steps (ACT's loss), normalized by the number of valid targets. */
 export function chunkL1(pred: Tensor, target: Tensor, valid: Tensor): Tensor {
   const w = valid.reshape([...valid.shape, 1]);
   const err = pred.sub(target).abs().mul(w).sum();

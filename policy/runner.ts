@@ -125,20 +125,14 @@ export class PolicyRunner implements Controller {
     const { config, dims, normalizer } = this.meta;
     const ex = this.context.observe(exampleFromFrame(frame, this.meta, this.options.mask));
     encodeExample(ex, 0, this.batch, config, normalizer, dims, null);
+    // One readback per tick: the head's output holds every hypothesis and, after them, their scores.
+    const out = noGrad(() => tidy(() => this.model.forwardHead(toInputs(this.batch, config, dims, this.created.backend))));
+    const head = await out.toArray();
+    out.dispose();
+    const C = config.chunk * ACTION_DIM;
     const K = config.hypotheses;
-    let normalized: Float32Array;
-    if (K === 1) {
-      const out = noGrad(() => tidy(() => this.model.forward(toInputs(this.batch, config, dims, this.created.backend))));
-      normalized = await out.toArray();
-      out.dispose();
-    } else {
-      const { chunks, logits } = noGrad(() => tidy(() => this.model.forwardAll(toInputs(this.batch, config, dims, this.created.backend))));
-      const [all, scores] = await Promise.all([chunks.toArray(), logits!.toArray()]);
-      chunks.dispose();
-      logits!.dispose();
-      const k = drawHypothesis(scores, this.draw());
-      normalized = all.subarray(k * config.chunk * ACTION_DIM, (k + 1) * config.chunk * ACTION_DIM);
-    }
+    const k = K > 1 ? drawHypothesis(head.subarray(K * C), this.draw()) : 0;
+    const normalized = head.subarray(k * C, (k + 1) * C);
     const chunk = new Float32Array(config.chunk * ACTION_DIM);
     const row = new Float32Array(ACTION_DIM);
     for (let k = 0; k < config.chunk; k++) chunk.set(denormalizeAction(normalizer, normalized, k * ACTION_DIM, row), k * ACTION_DIM);
