@@ -105,6 +105,19 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON object on stdout')
     .action(async (opts: Record<string, unknown>) => (await import('./train.ts')).trainCommand(opts));
 
+  sub(program, 'pretrain')
+    .description('learn a vision prior for the camera encoder from simulator views of random layouts (no demonstrations)')
+    .requiredOption('--task <task>', 'pick-place | find-smell | gentle-grasp')
+    .requiredOption('--out <file>', 'vision prior (.safetensors)')
+    .option('--layouts <n>', 'random layouts to render', '120')
+    .option('--per-layout <n>', 'hand poses rendered per layout', '40')
+    .option('--steps <n>', 'training steps', '3000')
+    .option('--batch <n>', 'batch size', '64')
+    .option('--seed <s>', 'seed', '0')
+    .option('--backend <b>', 'webgpu | cpu | auto', 'auto')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (opts: Record<string, unknown>) => (await import('./pretrain.ts')).pretrainCommand(opts));
+
   sub(program, 'eval')
     .description('evaluate a policy in the simulator on held-out seeds, with a 95% Wilson interval')
     .requiredOption('--policy <file>', 'checkpoint (.safetensors)')

@@ -91,6 +91,15 @@ export const PolicyConfig = z.object({
    */
   scene_camera: z.string().min(1).max(256).nullable().default(null),
   /**
+   * A vision prior (`senseact pretrain`, policy/prior.ts) the camera encoder starts from: its
+   * weights and its pixel statistics; `freeze` keeps them as they are (the demonstrations then
+   * train only what reads the encoder's token). null = the encoder starts at random.
+   */
+  camera_prior: z
+    .object({ path: z.string().min(1).max(4096), freeze: z.boolean().default(true) })
+    .nullable()
+    .default(null),
+  /**
    * When the network sees the scene camera: 'always', or only while the hand holds something
    * ('holding': the measured grip force above `holding_force`; otherwise the view reads as
    * missing, in training and at run time alike). A whole-counter view tells three demos apart

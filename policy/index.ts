@@ -13,3 +13,4 @@ export { loadController, NearestRunner, ensembleStep, type Controller } from './
 export { fitNearest, queryNearest, type NearestTable } from './nearest.ts';
 export { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
 export { learningRate } from './schedule.ts';
+export { trainVisionPrior, saveVisionPrior, loadVisionPrior, PriorMeta, PRIOR_FORMAT, type PriorViews } from './prior.ts';

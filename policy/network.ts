@@ -36,7 +36,7 @@ class Mlp extends nn.Module {
  * channel) plus average pooling: few parameters, robust to shifts, the usual
  * choice for visuomotor policies trained on little data.
  */
-class CameraEncoder extends nn.Module {
+export class CameraEncoder extends nn.Module {
   readonly c1: nn.Conv2d;
   readonly c2: nn.Conv2d;
   readonly norm: nn.GroupNorm;

@@ -16,6 +16,7 @@ import { learningRate } from './schedule.ts';
 import { fitNearest } from './nearest.ts';
 import { attachContext } from './context.ts';
 import { relabelWaypoints } from './waypoints.ts';
+import { loadVisionPrior } from './prior.ts';
 
 export interface TrainProgress {
   step: number;
@@ -99,9 +100,8 @@ function stateFile(out: string): string {
   return out.replace(/\.safetensors$/, '') + '.train-state';
 }
 
-async function saveState(file: string, model: MultimodalPolicy, opt: AdamW, step: number, curve: CurvePoint[], val: CurvePoint[], configJson: string): Promise<void> {
+async function saveState(file: string, named: [string, Tensor][], opt: AdamW, step: number, curve: CurvePoint[], val: CurvePoint[], configJson: string): Promise<void> {
   const tensors: Record<string, NamedTensor> = {};
-  const named = model.namedParameters();
   const { m, v } = opt.moments();
   for (let i = 0; i < named.length; i++) {
     const [name, t] = named[i];
@@ -150,7 +150,10 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   const backend = created.backend;
   log(`backend: ${backend.name} — ${created.reason}`);
   const model = new MultimodalPolicy(config, dims, backend);
-  const opt = new AdamW(model.parameters(), { lr: config.train.lr, weightDecay: config.train.weight_decay, clipNorm: config.train.clip_norm });
+  if (config.camera_prior) applyPrior(model, config, norm, log);
+  // Frozen parameters take no gradient (so no backward through a frozen encoder) and no update.
+  const trainable = model.namedParameters().filter(([, t]) => t.requiresGrad);
+  const opt = new AdamW(trainable.map(([, t]) => t), { lr: config.train.lr, weightDecay: config.train.weight_decay, clipNorm: config.train.clip_norm });
   log(`model: ${model.parameterCount().toLocaleString('en')} parameters, modalities ${[...model.encoders.keys()].join('+')}`);
 
   const configJson = JSON.stringify(config);
@@ -162,7 +165,7 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
     const { tensors, metadata } = decodeSafetensors(fs.readFileSync(statePath), statePath);
     if (metadata.config === configJson) {
       const { m, v } = opt.moments();
-      model.namedParameters().forEach(([name, t], i) => {
+      trainable.forEach(([name, t], i) => {
         for (const [prefix, target] of [['param', t], ['m', m[i]], ['v', v[i]]] as const) {
           const entry = tensors[`${prefix}/${name}`];
           if (!entry) throw new Error(`${statePath}: missing ${prefix}/${name}`);
@@ -209,7 +212,7 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
       if ((step + 1) % config.train.val_every === 0 || step === total - 1) {
         lastVal = await validationLoss(model, val, config, norm, dims, backend);
         if (lastVal !== null) valCurve.push({ step, loss: lastVal });
-        await saveState(statePath, model, opt, step + 1, curve, valCurve, configJson);
+        await saveState(statePath, trainable, opt, step + 1, curve, valCurve, configJson);
       }
       options.onProgress?.({ step: step + 1, steps: total, loss: lastLoss, valLoss: lastVal, lr });
     }
@@ -243,6 +246,24 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
 }
 
 
+
+/**
+ * Starts the camera encoder from a vision prior: its weights, and its pixel statistics for the
+ * policy's images (the encoder was trained on pixels normalized so). Frozen unless told otherwise.
+ */
+function applyPrior(model: MultimodalPolicy, config: PolicyConfig, norm: Normalizer, log: (line: string) => void): void {
+  const prior = config.camera_prior!;
+  const { encoder, meta } = loadVisionPrior(prior.path);
+  const camera = model.encoders.get('camera');
+  if (!camera) throw new Error(`camera_prior: ${prior.path} is a camera encoder, and this policy has no camera`);
+  if (meta.width !== config.width) throw new Error(`camera_prior: ${prior.path} has width ${meta.width}, the policy's width is ${config.width}`);
+  if (meta.image.width !== config.image.width || meta.image.height !== config.image.height)
+    throw new Error(`camera_prior: ${prior.path} was trained on ${meta.image.width}×${meta.image.height} images, the policy reads ${config.image.width}×${config.image.height}`);
+  camera.loadStateDict(Object.fromEntries(Object.entries(encoder).map(([k, v]) => [k.slice('enc_camera.'.length), v])));
+  norm.image = meta.image_stats;
+  if (prior.freeze) for (const t of camera.parameters()) t.requiresGrad = false;
+  log(`camera encoder: from ${path.basename(prior.path)} (${meta.task}, ${meta.views} views, landmark error ${meta.val_error_m === null ? '—' : `${(meta.val_error_m * 100).toFixed(1)} cm`})${prior.freeze ? ', frozen' : ''}`);
+}
 
 async function saveNearest(options: TrainOptions, config: PolicyConfig, examples: Example[], norm: Normalizer, dims: FeatureDims, layout: Layout, episodes: number, seeds: number[]): Promise<TrainResult> {
   const t0 = performance.now();

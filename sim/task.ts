@@ -1,5 +1,6 @@
 // What every task provides: its objects (built into a fresh world), a success
 // predicate, failure causes, a step limit, and a scripted expert.
+import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import type { SimAction } from './action.ts';
 import type { SimEnv } from './env.ts';
 import type { JointState, KeepOut } from './robot.ts';
@@ -44,7 +45,30 @@ export interface Task {
    * where few episodes succeed, they show which part of the task a policy has learned.
    */
   milestones?(env: SimEnv): Record<string, boolean>;
+  /**
+   * The things a policy must find by sight (find-smell: the jars and the bin), where they are now:
+   * the targets a vision prior learns to locate in the wrist camera (sim/views.ts).
+   */
+  landmarks?(): Landmark[];
+  /** Bodies the hand may carry, and how it grips each (sim/views.ts poses them in the hand). */
+  readonly holdables?: Holdable[];
   expert(variant: ExpertVariant, rng: Rng): Expert;
+}
+
+export interface Landmark {
+  name: string;
+  x: number;
+  y: number;
+  z: number;
+}
+
+export interface Holdable {
+  body: RigidBody;
+  /** The tool point's height above the body's centre when the pads grip it (the expert's grasp height). */
+  toolAboveCentre: number;
+  /** The body's radius: the fingers' opening when they grip it. */
+  radius: number;
+  halfHeight: number;
 }
 
 export type TaskFactory = (ctx: TaskBuildContext) => Task;

@@ -12,7 +12,7 @@ import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import { COUNTER } from '../layout.ts';
 import { PhasedExpert, hold, moveTo, type Phase } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
-import { graspHeight, uprightness } from './common.ts';
+import { graspHeight, holdable, landmarkOf, uprightness } from './common.ts';
 
 const JAR_R = 0.035;
 const JAR_HH = 0.055;
@@ -93,6 +93,8 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
     info() {
       return { target_jar: target, chosen_jar: chosen, touched_jar: touched, lifted_jar: lifted, bin_y: binY };
     },
+    landmarks: () => [...jars.map((j, i) => landmarkOf(`jar-${i}`, j)), { name: 'bin', x: binX, y: binY, z: z0 }],
+    holdables: jars.map((j) => holdable(j, JAR_R, JAR_HH)),
     milestones() {
       return { touched_odorant_jar_first: touched === target, lifted_odorant_jar: lifted === target };
     },

@@ -9,7 +9,7 @@
 import { COUNTER, ROBOT } from '../layout.ts';
 import { PhasedExpert, hold, moveTo } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
-import { graspHeight, uprightness } from './common.ts';
+import { graspHeight, holdable, landmarkOf, uprightness } from './common.ts';
 
 const LIFT = 0.1;
 const HOLD_TICKS = 10;
@@ -50,6 +50,8 @@ export const gentleGrasp: TaskFactory = ({ sim, rng }) => {
       if (cup.body.translation().z < COUNTER.top - 0.05 || uprightness(cup.body) < 0.5) return 'dropped';
       return null;
     },
+    landmarks: () => [landmarkOf('cup', cup.body)],
+    holdables: [holdable(cup.body, r, hh)],
     info() {
       return { cup_z: cup.body.translation().z, peak_squeeze_n: peak, crushed };
     },

@@ -9,7 +9,7 @@ import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import { COUNTER } from '../layout.ts';
 import { PhasedExpert, hold, moveTo } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
-import { graspHeight, speed, uprightness } from './common.ts';
+import { graspHeight, holdable, landmarkOf, speed, uprightness } from './common.ts';
 
 const PLATE_R = 0.09;
 const PLATE_HH = 0.008;
@@ -57,6 +57,8 @@ export const pickPlace: TaskFactory = ({ sim, rng }) => {
       if (Math.hypot(p.x - plateStart.x, p.y - plateStart.y) > 0.1) return 'plate_pushed';
       return null;
     },
+    landmarks: () => [landmarkOf('mug', mugBody), landmarkOf('plate', plate.body)],
+    holdables: [holdable(mugBody, mugR, mugHH)],
     info() {
       const m = mugBody.translation();
       const p = plate.body.translation();

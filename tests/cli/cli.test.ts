@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, meaningfulLines, senseact } from '../helpers/cli.ts';
@@ -27,7 +29,7 @@ describe('senseact CLI', () => {
     expect(run.stderr).toMatch(/--out/);
   });
 
-  it.each([['doctor'], ['demo'], ['sim', 'run'], ['sim', 'serve'], ['record'], ['dataset', 'info'], ['train'], ['eval'], ['serve'], ['bench']])(
+  it.each([['doctor'], ['demo'], ['sim', 'run'], ['sim', 'serve'], ['record'], ['dataset', 'info'], ['train'], ['pretrain'], ['eval'], ['serve'], ['bench']])(
     '%s --help prints usage and exits 0',
     (...cmd) => {
       const run = senseact([...cmd, '--help']);
@@ -54,6 +56,19 @@ describe('senseact CLI', () => {
     expect(run.status).toBe(2);
     expect(meaningfulLines(run.stderr)).toEqual(['senseact: --steps must be a whole number']);
   });
+
+  it('pretrain renders labelled views, trains a vision prior and writes it; a task without landmarks exits 2', async () => {
+    const { loadVisionPrior } = await import('../../policy/index.ts');
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-pretrain-')), 'prior.safetensors');
+    const run = senseact(['pretrain', '--task', 'find-smell', '--out', out, '--layouts', '2', '--per-layout', '5', '--steps', '3', '--backend', 'cpu', '--json'], {}, 120_000);
+    expect(run.status, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ out, task: 'find-smell', views: 10, steps: 3, landmarks: ['jar-0', 'jar-1', 'jar-2', 'bin'], width: 64, image: { width: 32, height: 32 } });
+    expect(loadVisionPrior(out).meta.views).toBe(10);
+    const none = senseact(['pretrain', '--task', 'open-door', '--out', out]);
+    expect(none.status).toBe(2);
+    expect(meaningfulLines(none.stderr)).toEqual(['senseact: --task: open-door names no landmarks for a vision prior (find-smell, pick-place and gentle-grasp do)']);
+  }, 180_000);
 
   it.skipIf(!gpu)('a process that used the GPU exits by itself once the device is released', async () => {
     const script = `
