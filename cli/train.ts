@@ -6,6 +6,7 @@ import { readJsonFile } from '../sensors/index.ts';
 import { CliError } from './errors.ts';
 import { intString, numString, parseFlags, printJson } from './flags.ts';
 import { progressBar } from './progress.ts';
+import { simShiftRenderer } from './shifts.ts';
 
 const TrainFlags = z.object({
   data: z.string().min(1),
@@ -57,6 +58,7 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
       backend: flags.backend,
       resume: !flags.fresh,
       log,
+      renderShifts: simShiftRenderer(flags.data),
       onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss?.toFixed(4) ?? '…'}${p.valLoss !== null ? ` val ${p.valLoss.toFixed(4)}` : ''}`),
     });
   } catch (err) {

@@ -31,6 +31,21 @@ export const AugmentConfig = z.object({
    * taken): the scene moves, the hand and what it holds (the pixels that stay still over the carry) do not.
    */
   view_shift_carry: z.boolean().default(false),
+  /**
+   * Waypoint actions, simulator datasets: each frame of the carry (or the free approach, or both)
+   * rendered again `views` times with the robot moved up to `reach` m aside in x and y of the hand
+   * (sim/shifts.ts), the labels moved to match (policy/shifts.ts); in training one of them
+   * replaces the recorded image with probability `share`. null = off.
+   */
+  rendered_shift: z
+    .object({
+      frames: z.enum(['carry', 'free', 'both']).default('carry'),
+      views: z.number().int().min(1).max(64).default(8),
+      reach: z.number().positive().max(0.5).default(0.08),
+      share: z.number().min(0).max(1).default(0.5),
+    })
+    .nullable()
+    .default(null),
   /** The camera's height (m) above the tool point at the grasp: with the tool's height it gives each frame's metres per pixel. */
   view_depth: z.number().positive().max(5).default(0.09),
   /** Gaussian noise on normalized touch and smell features. */

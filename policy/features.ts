@@ -5,6 +5,7 @@ import type { Example, Layout, NormStats } from '../sensors/index.ts';
 import { ACTION_NAMES, Accumulator, MASK_ORDER } from '../sensors/index.ts';
 import type { PolicyConfig } from './config.ts';
 import { positionCount } from './history.ts';
+import type { ShiftedView } from './shifts.ts';
 
 /** Normalization constants the policy needs, frozen into the checkpoint. */
 export interface Normalizer {
@@ -40,6 +41,8 @@ export interface PolicyExample extends Example {
   /** Waypoint actions, the carry (markCarry, policy/carry.ts): the tool's height above that point, and the pixels the hand and what it holds cover (1), which a view shift leaves in place. */
   carry_above?: number;
   held_pixels?: Uint8Array;
+  /** Rendered views of this frame with the robot moved aside (augment.rendered_shift, policy/shifts.ts). */
+  shifted?: ShiftedView[];
 }
 
 const ACTION_DIM = 7;
@@ -187,7 +190,11 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
   const img = out.image.subarray(b * imgSize, (b + 1) * imgSize);
   if (ex.image.length !== imgSize) throw new Error(`example image has ${ex.image.length} bytes, the policy expects ${W}×${H}×3`);
   const s = augment?.config.shift ?? 0;
-  const view = viewShift(ex, config, augment);
+  // A rendered view of the tool moved by (dx, dy) replaces the image; its waypoint stays in the world, so the label moves by −(dx, dy).
+  const share = augment?.config.rendered_shift?.share ?? 0;
+  const alt = augment && ex.shifted?.length && augment.rand() < share ? ex.shifted[Math.floor(augment.rand() * ex.shifted.length)] : null;
+  const image = alt ? alt.image : ex.image;
+  const view = alt ? { px: 0, py: 0, dx: -alt.dx, dy: -alt.dy } : viewShift(ex, config, augment);
   const dx = (augment ? Math.floor(augment.rand() * (2 * s + 1)) - s : 0) - view.px;
   const dy = (augment ? Math.floor(augment.rand() * (2 * s + 1)) - s : 0) - view.py;
   // A carry's view shift moves the scene, not the hand and what it holds: their pixels stay, and
@@ -202,7 +209,7 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
       const sx = Math.min(W - 1, Math.max(0, x + dx));
       const dst = (y * W + x) * 3;
       const src = held && (held[y * W + x] || held[sy * W + sx]) ? dst : (sy * W + sx) * 3;
-      for (let c = 0; c < 3; c++) img[dst + c] = mask[0] ? 0 : ((ex.image[src + c] / 255) * gain + bias - im[c]) / is[c];
+      for (let c = 0; c < 3; c++) img[dst + c] = mask[0] ? 0 : ((image[src + c] / 255) * gain + bias - im[c]) / is[c];
     }
   }
   if (config.scene_camera) {

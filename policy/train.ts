@@ -17,6 +17,7 @@ import { fitNearest } from './nearest.ts';
 import { attachContext } from './context.ts';
 import { relabelWaypoints } from './waypoints.ts';
 import { loadVisionPrior } from './prior.ts';
+import { attachShifts, type ShiftRenderer } from './shifts.ts';
 
 export interface TrainProgress {
   step: number;
@@ -36,6 +37,8 @@ export interface TrainOptions {
   resume?: boolean;
   onProgress?: (p: TrainProgress) => void;
   log?: (line: string) => void;
+  /** Renders shifted views of dataset frames (augment.rendered_shift); the CLI passes the simulator's. */
+  renderShifts?: ShiftRenderer;
 }
 
 export interface TrainResult {
@@ -139,6 +142,13 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   if (config.augment.view_shift > 0 && config.action.kind !== 'waypoint') throw new Error('augment.view_shift moves waypoint labels: it needs action.kind "waypoint"');
   if (config.augment.view_shift > 0 && !layout.focal) throw new Error(`${options.data}: augment.view_shift needs the camera's intrinsics (focal length), and ${layout.camera ?? 'no camera stream'} has none`);
   if (config.action.kind === 'waypoint') relabelWaypoints(examples, config.action, config.chunk, config.rate_hz);
+  if (config.augment.rendered_shift) {
+    if (config.action.kind !== 'waypoint') throw new Error('augment.rendered_shift moves waypoint labels: it needs action.kind "waypoint"');
+    if (!options.renderShifts) throw new Error('augment.rendered_shift needs a renderer of the scenes the dataset was recorded in (`senseact train` passes the simulator\'s)');
+    const t = performance.now();
+    const n = await attachShifts(examples, layout.proprio.names, config, options.renderShifts);
+    log(`rendered ${n} shifted views (${config.augment.rendered_shift.frames}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
   const norm = makeNormalizer(stats, layout, examples);
   if (config.action.kind === 'waypoint') norm.action = actionSpread(examples);
   const seeds = (await dataset.info()).episodes.map((e) => e.seed).filter((s): s is number => typeof s === 'number');

@@ -69,13 +69,10 @@ export async function* renderViews(opts: ViewOptions): AsyncGenerator<LabelledVi
       const task = env.task;
       if (!task.landmarks) throw new Error(`task ${opts.task} names no landmarks for a vision prior`);
       const holdables = task.holdables ?? [];
-      const rest = holdables.map((h) => ({ t: { ...h.body.translation() }, r: { ...h.body.rotation() } }));
+      const atRest = holdablesAtRest(holdables);
       const rng = new Rng(opts.seed + l, 21);
       for (let k = 0; k < opts.perLayout; k++) {
-        holdables.forEach((h, i) => {
-          h.body.setTranslation(rest[i].t, false);
-          h.body.setRotation(rest[i].r, false);
-        });
+        atRest.restore();
         const marks = task.landmarks();
         const held = holdables.length > 0 && rng.next() < (opts.holdShare ?? 0.35) ? holdables[rng.int(holdables.length)] : null;
         const pose = samplePose(rng, marks, held);
@@ -149,7 +146,22 @@ function samplePose(rng: Rng, marks: { x: number; y: number; z: number }[], held
   return { q, fingers: [open, open], tool, yaw };
 }
 
-function placeInHand(h: Holdable, tool: { x: number; y: number; z: number }): void {
+/** Where the layout put each holdable, and a function that puts them all back there. */
+export function holdablesAtRest(holdables: readonly Holdable[]): { at: { x: number; y: number; z: number }[]; restore(): void } {
+  const rest = holdables.map((h) => ({ t: { ...h.body.translation() }, r: { ...h.body.rotation() } }));
+  return {
+    at: rest.map((r) => r.t),
+    restore() {
+      holdables.forEach((h, i) => {
+        h.body.setTranslation(rest[i].t, false);
+        h.body.setRotation(rest[i].r, false);
+      });
+    },
+  };
+}
+
+/** Puts a holdable between the pads as its expert grips it, upright. */
+export function placeInHand(h: Holdable, tool: { x: number; y: number; z: number }): void {
   h.body.setTranslation({ x: tool.x, y: tool.y, z: tool.z - h.toolAboveCentre }, false);
   h.body.setRotation({ x: 0, y: 0, z: 0, w: 1 }, false);
 }
