@@ -118,6 +118,12 @@ async function saveState(file: string, named: [string, Tensor][], opt: AdamW, st
 export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? (() => {});
   const config = PolicyConfig.parse(options.config ?? {});
+  if (config.augment.rendered_shift) {
+    if (config.action.kind !== 'waypoint') throw new Error('augment.rendered_shift moves waypoint labels: it needs action.kind "waypoint"');
+    // The scene camera sees the hand: a moved wrist view beside a scene view of the hand where it was would contradict itself.
+    if (config.scene_camera) throw new Error('augment.rendered_shift re-renders the wrist camera only, and the scene camera would still show the hand where it was recorded: use one or the other');
+    if (!options.renderShifts) throw new Error('augment.rendered_shift needs a renderer of the scenes the dataset was recorded in (`senseact train` passes the simulator\'s)');
+  }
   fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
   const dataset = await Dataset.open(options.data);
   if (dataset.size === 0) throw new Error(`${options.data}: no finalized episode logs (*.mcap) to train on`);
@@ -143,10 +149,8 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   if (config.augment.view_shift > 0 && !layout.focal) throw new Error(`${options.data}: augment.view_shift needs the camera's intrinsics (focal length), and ${layout.camera ?? 'no camera stream'} has none`);
   if (config.action.kind === 'waypoint') relabelWaypoints(examples, config.action, config.chunk, config.rate_hz);
   if (config.augment.rendered_shift) {
-    if (config.action.kind !== 'waypoint') throw new Error('augment.rendered_shift moves waypoint labels: it needs action.kind "waypoint"');
-    if (!options.renderShifts) throw new Error('augment.rendered_shift needs a renderer of the scenes the dataset was recorded in (`senseact train` passes the simulator\'s)');
     const t = performance.now();
-    const n = await attachShifts(examples, layout.proprio.names, config, options.renderShifts);
+    const n = await attachShifts(examples, layout.proprio.names, config, options.renderShifts!);
     log(`rendered ${n} shifted views (${config.augment.rendered_shift.frames}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
   const norm = makeNormalizer(stats, layout, examples);
