@@ -11,6 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { Dataset, writeFileAtomic } from '../sensors/index.ts';
 import { PolicyConfig, RECIPES, loadCheckpoint, trainPolicy, type Modality } from '../policy/index.ts';
+import { simShiftRenderer } from './shifts.ts';
 import { EvalResult, drillSvg, faultDrill, formatRate, milestoneLabel, writeDemoReport, type DemoStage } from '../runtime/index.ts';
 import { SIM_ROBOT, recordEpisodes } from '../sim/record.ts';
 import { createNodeCamera } from '../sim/camera-node.ts';
@@ -132,6 +133,7 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
         data: demosDir,
         out: ckpt,
         config: recipe,
+        renderShifts: simShiftRenderer(demosDir),
         log: (l) => log(`    ${l}`),
         onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss?.toFixed(4) ?? '…'}`),
       });
