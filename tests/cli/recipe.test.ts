@@ -28,6 +28,8 @@ describe('senseact train --recipe', () => {
     expect(meta.config.augment.view_shift).toBe(recipe.augment.view_shift);
     expect(meta.config.hypotheses).toBe(recipe.hypotheses);
     expect(meta.config.augment.rendered_shift).toEqual(recipe.augment.rendered_shift);
+    // The CLI passed the simulator's renderer: the carry frames were rendered again.
+    expect(run.stderr).toMatch(/rendered [1-9]\d* shifted views \(carry\)/);
     expect(meta.config.width).toBe(16); // the file
     expect(meta.config.train.val_fraction).toBe(0); // the file, inside train
     expect(meta.config.train.steps).toBe(2); // the flag over the file and the recipe

@@ -3,7 +3,8 @@
 // aside. Unmoved, the render is the recorded frame; moved, the scene moves in
 // the image the way the waypoint labels say it should (the same convention as
 // the image-shift view shift); the held jar moves with the hand; and a
-// rendered view replaces the image with every row's label moved by −δ.
+// rendered view replaces the image with every row's label moved by −δ. (The
+// CLI's path, `train --recipe few-shot`, renders them in tests/cli/recipe.test.ts.)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,6 @@ import { relabelWaypoints } from '../../policy/waypoints.ts';
 import { Dataset, type Layout } from '../../sensors/index.ts';
 import { createNodeCamera, recordEpisodes } from '../../sim/index.ts';
 import { simShiftRenderer } from '../../cli/shifts.ts';
-import { meaningfulLines, senseact } from '../helpers/cli.ts';
 
 let dir: string;
 let layout: Layout;
@@ -149,16 +149,4 @@ describe('rendered view shifts', () => {
     await expect(trainPolicy({ data: path.join(dir, 'demos'), out, backend: 'cpu', resume: false, config: { ...config, action: { kind: 'twist' }, augment: { rendered_shift: {} } } })).rejects.toThrow(/needs action.kind "waypoint"/);
     await expect(trainPolicy({ data: path.join(dir, 'demos'), out, backend: 'cpu', resume: false, config: { ...config, scene_camera: 'camera/scene' } })).rejects.toThrow(/wrist camera only/);
   }, 60_000);
-
-  it('senseact train renders them with the simulator from a --config', () => {
-    const config = path.join(dir, 'shift.json');
-    fs.writeFileSync(config, JSON.stringify({ width: 16, ffn: 32, heads: 2, augment: { shift: 0, view_shift: 10, rendered_shift: { views: 2 } }, train: { val_fraction: 0 } }));
-    const out = path.join(dir, 'cli.safetensors');
-    const run = senseact(['train', '--data', path.join(dir, 'demos'), '--out', out, '--recipe', 'few-shot', '--config', config, '--steps', '2', '--backend', 'cpu'], {}, 120_000);
-    expect(meaningfulLines(run.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([]);
-    expect(run.status).toBe(0);
-    const carry = examples.filter((e) => e.carry_above !== undefined).length;
-    expect(run.stderr).toContain(`rendered ${2 * carry} shifted views (carry)`);
-    expect(fs.existsSync(out)).toBe(true);
-  }, 180_000);
 });
