@@ -133,7 +133,7 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
         data: demosDir,
         out: ckpt,
         config: recipe,
-        renderShifts: simShiftRenderer(demosDir),
+        renderShifts: simShiftRenderer,
         log: (l) => log(`    ${l}`),
         onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss?.toFixed(4) ?? '…'}`),
       });

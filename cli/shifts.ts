@@ -1,30 +1,26 @@
 // The simulator as the renderer of train's rendered view shifts (augment.rendered_shift):
 // each request's episode is a log the simulator recorded, whose task and seed redraw its scene.
 import type { ShiftRender, ShiftRenderer } from '../policy/index.ts';
-import { Dataset, decodeImage, resizeRgb } from '../sensors/index.ts';
+import { decodeImage, resizeRgb } from '../sensors/index.ts';
 import { TASK_NAMES, createNodeCamera, renderShifted, type ShiftRequest } from '../sim/index.ts';
 import { CliError } from './errors.ts';
 
-export function simShiftRenderer(dataDir: string): ShiftRenderer {
-  return async function* (requests: ShiftRender[], image: { width: number; height: number }) {
-    const { episodes } = await (await Dataset.open(dataDir)).info();
-    const camera = await createNodeCamera();
-    try {
-      for (let start = 0; start < requests.length; ) {
-        const e = requests[start].episode;
-        let end = start;
-        while (end < requests.length && requests[end].episode === e) end++;
-        const info = episodes[e];
-        const task = TASK_NAMES.find((t) => t === info?.task);
-        if (!task || info.seed === null) throw new CliError(`augment.rendered_shift: ${info?.file ?? `episode ${e}`} names no simulator task and seed to render its scene from (record it with \`senseact sim run\`)`, 2);
-        for await (const frame of renderShifted(task, camera, info.seed, requests.slice(start, end).map(toSim))) yield resizeRgb(decodeImage(frame), image.width, image.height);
-        start = end;
-      }
-    } finally {
-      camera.dispose();
+export const simShiftRenderer: ShiftRenderer = async function* (requests: ShiftRender[], image: { width: number; height: number }) {
+  const camera = await createNodeCamera();
+  try {
+    for (let start = 0; start < requests.length; ) {
+      const { scene } = requests[start];
+      let end = start;
+      while (end < requests.length && requests[end].scene === scene) end++;
+      const task = TASK_NAMES.find((t) => t === scene.task);
+      if (!task || scene.seed === null) throw new CliError(`augment.rendered_shift: ${scene.file} names no simulator task and seed to render its scene from (record it with \`senseact sim run\`)`, 2);
+      for await (const frame of renderShifted(task, camera, scene.seed, requests.slice(start, end).map(toSim))) yield resizeRgb(decodeImage(frame), image.width, image.height);
+      start = end;
     }
-  };
-}
+  } finally {
+    camera.dispose();
+  }
+};
 
 function toSim(r: ShiftRender): ShiftRequest {
   const j = (name: string) => {

@@ -58,7 +58,7 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
       backend: flags.backend,
       resume: !flags.fresh,
       log,
-      renderShifts: simShiftRenderer(flags.data),
+      renderShifts: simShiftRenderer,
       onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss?.toFixed(4) ?? '…'}${p.valLoss !== null ? ` val ${p.valLoss.toFixed(4)}` : ''}`),
     });
   } catch (err) {

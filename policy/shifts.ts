@@ -13,11 +13,14 @@
 // exactly instead of by a NeRF).
 import type { PolicyConfig } from './config.ts';
 import type { PolicyExample } from './features.ts';
-import { seededRandom } from '../sensors/index.ts';
+import { seededRandom, type EpisodeInfo } from '../sensors/index.ts';
+
+/** What a renderer needs to redraw an episode's scene: the log, and the task and seed it names. */
+export type ShiftScene = Pick<EpisodeInfo, 'file' | 'task' | 'seed'>;
 
 /** One view to render: a recorded frame's joints (proprio `position.*` entries, by name), the robot moved by `shift` (world, m). */
 export interface ShiftRender {
-  episode: number;
+  scene: ShiftScene;
   joints: Record<string, number>;
   shift: { x: number; y: number };
   /** Where the tool gripped what the hand holds (world x, y); null when it holds nothing. */
@@ -39,10 +42,10 @@ const FREE_CLEARANCE = 0.03;
 
 /**
  * Renders `views` shifted views of every frame the config names (the carry, the free approach, or
- * both) and attaches them to the examples (`shifted`). Examples must be one episode after another
+ * both) and attaches them to the examples (`shifted`). `episodes[e]` is example episode e's log. Examples must be one episode after another
  * and relabelled as waypoints (relabelWaypoints marks the phases). Returns the number rendered.
  */
-export async function attachShifts(examples: PolicyExample[], proprioNames: readonly string[], config: PolicyConfig, render: ShiftRenderer): Promise<number> {
+export async function attachShifts(examples: PolicyExample[], episodes: readonly ShiftScene[], proprioNames: readonly string[], config: PolicyConfig, render: ShiftRenderer): Promise<number> {
   const spec = config.augment.rendered_shift;
   if (!spec) return 0;
   const joints = proprioNames.flatMap((n, i) => (n.startsWith('position.') ? [[n.slice('position.'.length), i] as const] : []));
@@ -71,7 +74,7 @@ export async function attachShifts(examples: PolicyExample[], proprioNames: read
     for (let k = 0; k < spec.views; k++) {
       const dx = (rand() * 2 - 1) * spec.reach;
       const dy = (rand() * 2 - 1) * spec.reach;
-      requests.push({ episode, joints: q, shift: { x: c * dx - s * dy, y: s * dx + c * dy }, grasp: carry ? grasp : null });
+      requests.push({ scene: episodes[episode], joints: q, shift: { x: c * dx - s * dy, y: s * dx + c * dy }, grasp: carry ? grasp : null });
       owners.push({ ex, dx, dy });
     }
   }

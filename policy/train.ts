@@ -148,14 +148,15 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   if (config.augment.view_shift > 0 && config.action.kind !== 'waypoint') throw new Error('augment.view_shift moves waypoint labels: it needs action.kind "waypoint"');
   if (config.augment.view_shift > 0 && !layout.focal) throw new Error(`${options.data}: augment.view_shift needs the camera's intrinsics (focal length), and ${layout.camera ?? 'no camera stream'} has none`);
   if (config.action.kind === 'waypoint') relabelWaypoints(examples, config.action, config.chunk, config.rate_hz);
+  const info = await dataset.info();
   if (config.augment.rendered_shift) {
     const t = performance.now();
-    const n = await attachShifts(examples, layout.proprio.names, config, options.renderShifts!);
+    const n = await attachShifts(examples, info.episodes, layout.proprio.names, config, options.renderShifts!);
     log(`rendered ${n} shifted views (${config.augment.rendered_shift.frames}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
   const norm = makeNormalizer(stats, layout, examples);
   if (config.action.kind === 'waypoint') norm.action = actionSpread(examples);
-  const seeds = (await dataset.info()).episodes.map((e) => e.seed).filter((s): s is number => typeof s === 'number');
+  const seeds = info.episodes.map((e) => e.seed).filter((s): s is number => typeof s === 'number');
   if (config.kind === 'nearest') return saveNearest(options, config, examples, norm, dims, layout, dataset.size, seeds);
   const { train, val } = splitExamples(examples, config.train.val_fraction, config.train.seed);
   log(`dataset: ${dataset.size} episodes, ${examples.length} frames at ${config.rate_hz} Hz (${train.length} train, ${val.length} validation)`);

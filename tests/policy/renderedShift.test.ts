@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolicyConfig, RECIPES, attachShifts, trainPolicy, type ShiftRender } from '../../policy/index.ts';
+import { PolicyConfig, RECIPES, attachShifts, trainPolicy, type ShiftRender, type ShiftScene } from '../../policy/index.ts';
 import { allocFeatureBatch, encodeExample, featureDims, type Normalizer, type PolicyExample } from '../../policy/features.ts';
 import { relabelWaypoints } from '../../policy/waypoints.ts';
 import { Dataset, type Layout } from '../../sensors/index.ts';
@@ -19,6 +19,7 @@ import { simShiftRenderer } from '../../cli/shifts.ts';
 let dir: string;
 let layout: Layout;
 let examples: PolicyExample[];
+let scenes: ShiftScene[];
 const base = RECIPES['few-shot'];
 const withShift = (rendered: object) => PolicyConfig.parse({ ...base, augment: { ...base.augment, rendered_shift: { views: 1, ...rendered } } });
 
@@ -26,6 +27,7 @@ async function loadExamples(config: PolicyConfig): Promise<PolicyExample[]> {
   const ds = await Dataset.open(path.join(dir, 'demos'));
   const got = await ds.examples({ rate_hz: config.rate_hz, horizon: config.chunk - 1, image: config.image, smell_history: config.smell_history, scene_camera: null });
   layout = got.layout;
+  scenes = (await ds.info()).episodes;
   relabelWaypoints(got.examples, config.action, config.chunk, config.rate_hz);
   return got.examples;
 }
@@ -61,7 +63,7 @@ describe('rendered view shifts', () => {
   it('a view rendered at the recorded pose is the recorded frame, for the free approach and the carry', async () => {
     const config = withShift({ frames: 'both', reach: 1e-6 });
     examples = await loadExamples(config);
-    const n = await attachShifts(examples, layout.proprio.names, config, simShiftRenderer(path.join(dir, 'demos')));
+    const n = await attachShifts(examples, scenes, layout.proprio.names, config, simShiftRenderer);
     const free = examples.filter((e) => e.shifted && e.carry_above === undefined);
     const carry = examples.filter((e) => e.shifted && e.carry_above !== undefined);
     expect(free.length).toBeGreaterThan(50);
@@ -87,11 +89,11 @@ describe('rendered view shifts', () => {
     const yaw = frame.pose![3];
     const along = (f: number, l: number) => ({ x: Math.cos(yaw) * f - Math.sin(yaw) * l, y: Math.sin(yaw) * f + Math.cos(yaw) * l });
     const requests: ShiftRender[] = [
-      { episode: 0, joints: joints(frame), shift: along(delta, 0), grasp: null },
-      { episode: 0, joints: joints(frame), shift: along(0, delta), grasp: null },
+      { scene: scenes[0], joints: joints(frame), shift: along(delta, 0), grasp: null },
+      { scene: scenes[0], joints: joints(frame), shift: along(0, delta), grasp: null },
     ];
     const images: Uint8Array[] = [];
-    for await (const img of simShiftRenderer(path.join(dir, 'demos'))(requests, { width: W, height: W })) images.push(img);
+    for await (const img of simShiftRenderer(requests, { width: W, height: W })) images.push(img);
     const metresPerPx = (frame.above_grasp! + view_depth) / (focal * W);
     const expected = delta / metresPerPx;
     expect(expected).toBeGreaterThan(2);
@@ -109,7 +111,7 @@ describe('rendered view shifts', () => {
     const held: Uint8Array[] = [];
     const cy = carry.pose![3];
     const shift = { x: Math.cos(cy) * 0 - Math.sin(cy) * 0.06, y: Math.sin(cy) * 0 + Math.cos(cy) * 0.06 };
-    for await (const img of simShiftRenderer(path.join(dir, 'demos'))([{ episode: 0, joints: joints(carry), shift, grasp: { x: grasp[0], y: grasp[1] } }], { width: W, height: W })) held.push(img);
+    for await (const img of simShiftRenderer([{ scene: scenes[0], joints: joints(carry), shift, grasp: { x: grasp[0], y: grasp[1] } }], { width: W, height: W })) held.push(img);
     const region = (img: Uint8Array) => {
       // The bottom middle of the image: the fingers and the jar between them.
       let diff = 0;
