@@ -157,6 +157,58 @@ export function hold(name: string, gripper: number | ((env: SimEnv, ticks: numbe
   };
 }
 
+/** Where the tool stands now, at height `z` with hand yaw `yaw`: a target that holds x and y. */
+export function overTool(env: SimEnv, z: number, yaw: number): Target {
+  const p = env.robot.toolPoint();
+  return { x: p.x, y: p.y, z, yaw };
+}
+
+/** The gripper command a squeeze and a release share (0 open … 1 closed), carried from one phase to the next. */
+export interface Grip {
+  g: number;
+}
+
+/** The weaker pad's measured squeeze (N): a grip is only as firm as its lighter side. */
+export function weakerSqueeze(env: SimEnv): number {
+  return Math.min(env.measuredSqueeze(0), env.measuredSqueeze(1));
+}
+
+/**
+ * Squeeze like a hand on a trigger: close at one steady `rate` per tick while the tool holds
+ * `at` (where it stands, at the grasp height), until `firm(env)` says the grip is firm. Each
+ * tick's gripper change is then the same until touch says stop, and when to move on is felt,
+ * not counted in ticks. A one-tick close is a label on ten frames out of hundreds, which an L1
+ * fit predicts as its median, 0: a policy trained on it reaches the object and never closes
+ * (docs/results.md).
+ */
+export function squeeze(name: string, grip: Grip, at: (env: SimEnv) => Target, firm: (env: SimEnv) => boolean, rate = 0.03, maxTicks = 60): Phase {
+  return {
+    name,
+    maxTicks,
+    act(env, out) {
+      if (!firm(env)) grip.g = Math.min(1, grip.g + rate);
+      twistToward(env, at(env), out);
+      out.gripper = grip.g;
+    },
+    done: (env) => firm(env),
+  };
+}
+
+/** The squeeze's counterpart: opens at one steady `rate` per tick, standing still, until a pad feels nothing. */
+export function release(name: string, grip: Grip, yaw: number, rate = 0.05, maxTicks = 40): Phase {
+  return {
+    name,
+    maxTicks,
+    act(env, out) {
+      grip.g = Math.max(0, grip.g - rate);
+      const p = env.robot.toolPoint();
+      twistToward(env, { x: p.x, y: p.y, z: p.z, yaw }, out);
+      out.gripper = grip.g;
+    },
+    done: (env) => grip.g <= 0 && weakerSqueeze(env) < 0.05,
+  };
+}
+
 /** Random actions: a smooth random twist and a random gripper, for the chance baseline. */
 export class RandomPolicy {
   private readonly out: SimAction = { linear: [0, 0, 0], angular: [0, 0, 0], gripper: 0 };

@@ -27,10 +27,11 @@ export interface RecordOptions {
  * starting at 1 s; 3: the recorded action is the expert's command, its drift a
  * disturbance; 4: find-smell's expert squeezes and opens at a steady rate, by
  * touch; 5: it takes the first jar whose sniff rises by 0.1, not 0.2; 6: the wrist
- * camera looks straight down), so stale
+ * camera looks straight down; 7: pick-place's and open-door's experts close (and pick-place's
+ * opens) at a steady rate too), so stale
  * demonstrations are not silently reused.
  */
-export const SIM_ROBOT = 'senseact-sim/6';
+export const SIM_ROBOT = 'senseact-sim/7';
 
 export function episodeFileName(task: TaskName, seed: number): string {
   return `${task}-seed${String(seed).padStart(6, '0')}.mcap`;

@@ -10,7 +10,7 @@
 // jar went into the bin), jar_dropped (a jar fell or tipped). Step limit 450 ticks (22.5 s).
 import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import { COUNTER } from '../layout.ts';
-import { PhasedExpert, hold, moveTo, type Phase } from '../expert.ts';
+import { PhasedExpert, hold, moveTo, overTool, release, squeeze, weakerSqueeze, type Grip, type Phase } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
 import { graspHeight, holdable, landmarkOf, uprightness } from './common.ts';
 
@@ -105,13 +105,9 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
       const sniffZ = top + 0.07;
       const carryZ = COUNTER.top + BIN_WALL + 2 * JAR_HH + 0.05;
       const grasp = graspHeight(top) + jitter();
-      // Squeeze like a hand on a trigger: close at one steady rate until the pads feel a firm grip,
-      // then lift; in the bin, open at a steady rate. Each tick's gripper change is then the same
-      // until touch says stop, and when to lift is felt, not counted in ticks. (A one-tick close
-      // is a label on ten frames out of hundreds, which an L1 fit predicts as its median, 0.)
+      // Squeeze (sim/expert.ts squeeze) until the weaker pad feels this firm a grip (N), then lift; in the bin, open steadily.
       const target = erng.uniform(5, 7);
-      const squeezed = (env: Parameters<Phase['act']>[0]) => Math.min(env.measuredSqueeze(0), env.measuredSqueeze(1));
-      let g = 0;
+      const grip: Grip = { g: 0 };
       // Sniff the jars nearest-first; the odour index is the mean relative drop of channel resistance.
       const order = [0, 1, 2].sort((a, b) => Math.abs(jars[a].translation().y - robotStart.baseY) - Math.abs(jars[b].translation().y - robotStart.baseY));
       let baseline: number[] | null = null;
@@ -156,29 +152,11 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
         ...(variant === 'no-smell' ? [] : [0, 1, 2].flatMap((k) => sniff(k))),
         moveTo('approach', () => ({ x: jarAt(pick()).x + jitter(), y: jarAt(pick()).y, z: sniffZ, yaw }), 0, 0.008, 120),
         moveTo('descend', () => ({ x: jarAt(pick()).x, y: jarAt(pick()).y, z: grasp, yaw }), 0, 0.004),
-        {
-          name: 'squeeze',
-          maxTicks: 60,
-          act(env, out) {
-            if (squeezed(env) < target) g = Math.min(1, g + 0.03);
-            const p = env.robot.toolPoint();
-            moveTo('x', () => ({ x: p.x, y: p.y, z: grasp, yaw }), g).act(env, out, 0);
-          },
-          done: (env) => squeezed(env) >= target,
-        },
-        moveTo('lift', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: carryZ, yaw }), () => g, 0.01, 80, 0.12),
-        moveTo('carry', () => ({ x: binX, y: binY, z: carryZ, yaw }), () => g, 0.008, 160),
-        moveTo('lower', () => ({ x: binX, y: binY, z: grasp + t + 0.006, yaw }), () => g, 0.006, 100, 0.12),
-        {
-          name: 'release',
-          maxTicks: 40,
-          act(env, out) {
-            g = Math.max(0, g - 0.05);
-            const p = env.robot.toolPoint();
-            moveTo('x', () => ({ x: p.x, y: p.y, z: p.z, yaw }), g).act(env, out, 0);
-          },
-          done: (env) => g <= 0 && squeezed(env) < 0.05,
-        },
+        squeeze('squeeze', grip, (env) => overTool(env, grasp, yaw), (env) => weakerSqueeze(env) >= target),
+        moveTo('lift', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: carryZ, yaw }), () => grip.g, 0.01, 80, 0.12),
+        moveTo('carry', () => ({ x: binX, y: binY, z: carryZ, yaw }), () => grip.g, 0.008, 160),
+        moveTo('lower', () => ({ x: binX, y: binY, z: grasp + t + 0.006, yaw }), () => grip.g, 0.006, 100, 0.12),
+        release('release', grip, yaw),
         moveTo('retreat', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: carryZ + 0.05, yaw }), 0, 0.01, 80),
         hold('wait', 0, 1000),
       ];

@@ -4,7 +4,7 @@
 // Success: the door's opening angle exceeds 60°. Failures: none besides the
 // step limit (the door cannot be broken). Step limit 240 ticks (12 s).
 import { COUNTER } from '../layout.ts';
-import { PhasedExpert, hold, moveTo } from '../expert.ts';
+import { PhasedExpert, moveTo, squeeze, type Grip } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
 import { GROUP_ONLY_ROBOT, Y_TO_Z } from '../world.ts';
 
@@ -99,11 +99,13 @@ export const openDoor: TaskFactory = ({ sim, rng }) => {
         return { x: h.x - d * Math.cos(yaw), y: h.y - d * Math.sin(yaw) };
       };
       const pullSpeed = erng.uniform(0.1, 0.14);
+      const grip: Grip = { g: 0 };
       return new PhasedExpert(
         [
           moveTo('approach', () => ({ ...off(0, HAND_OFFSET), z: barTop + 0.06, yaw: yawAt(0) }), 0, 0.008, 160),
           moveTo('descend', () => ({ ...off(angle(), HAND_OFFSET), z: gripZ, yaw: yawAt(angle()) }), 0, 0.004, 80),
-          hold('grip', 1, 10),
+          // Shut steadily (sim/expert.ts squeeze): only the near finger meets the bar, so "firm" is "shut".
+          squeeze('grip', grip, () => ({ ...off(angle(), HAND_OFFSET), z: gripZ, yaw: yawAt(angle()) }), () => grip.g >= 1, 0.05, 30),
           moveTo(
             'pull',
             () => {

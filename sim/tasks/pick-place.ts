@@ -7,7 +7,7 @@
 // plate_pushed (plate moved > 10 cm). Step limit 300 ticks (15 s).
 import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import { COUNTER } from '../layout.ts';
-import { PhasedExpert, hold, moveTo } from '../expert.ts';
+import { PhasedExpert, hold, moveTo, overTool, release, squeeze, weakerSqueeze, type Grip } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
 import { graspHeight, holdable, landmarkOf, speed, uprightness } from './common.ts';
 
@@ -71,25 +71,28 @@ export const pickPlace: TaskFactory = ({ sim, rng }) => {
       const above = top + 0.08;
       const grasp = graspHeight(top) + jitter();
       let offsetZ = 0; // tool height above the mug's bottom once grasped
+      // Squeeze steadily (sim/expert.ts squeeze) until the weaker pad feels this firm a grip (N); open steadily on the plate.
+      const firm = erng.uniform(5, 7);
+      const grip: Grip = { g: 0 };
       const mugAt = () => mugBody.translation();
       return new PhasedExpert(
         [
           moveTo('approach', () => ({ x: mugAt().x + jitter(), y: mugAt().y, z: above, yaw }), 0, 0.01),
           moveTo('descend', () => ({ x: mugAt().x, y: mugAt().y, z: grasp, yaw }), 0, 0.004),
-          hold('close', 1, 12),
+          squeeze('close', grip, (env) => overTool(env, grasp, yaw), (env) => weakerSqueeze(env) >= firm),
           {
             name: 'lift',
             act(env, out, t) {
               if (t === 0) offsetZ = env.robot.q.lift - (mugAt().z - mugHH);
               const p = env.robot.toolPoint();
-              moveTo('x', () => ({ x: p.x, y: p.y, z: above + 0.04, yaw }), 1).act(env, out, t);
+              moveTo('x', () => ({ x: p.x, y: p.y, z: above + 0.04, yaw }), grip.g).act(env, out, t);
             },
             done: (env) => env.robot.q.lift > above + 0.03,
             maxTicks: 80,
           },
-          moveTo('carry', () => ({ x: plate.body.translation().x, y: plate.body.translation().y, z: above + 0.04, yaw }), 1, 0.006, 160),
-          moveTo('lower', () => ({ x: plate.body.translation().x, y: plate.body.translation().y, z: plateTop + offsetZ + 0.004, yaw }), 1, 0.004, 100, 0.12),
-          hold('release', 0, 12),
+          moveTo('carry', () => ({ x: plate.body.translation().x, y: plate.body.translation().y, z: above + 0.04, yaw }), () => grip.g, 0.006, 160),
+          moveTo('lower', () => ({ x: plate.body.translation().x, y: plate.body.translation().y, z: plateTop + offsetZ + 0.004, yaw }), () => grip.g, 0.004, 100, 0.12),
+          release('release', grip, yaw),
           moveTo('retreat', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: above + 0.08, yaw }), 0, 0.01, 80),
           hold('wait', 0, 1000),
         ],
