@@ -209,6 +209,36 @@ export function release(name: string, grip: Grip, yaw: number, rate = 0.05, maxT
   };
 }
 
+/** The weight the pads carry (N): the shear up both pads, positive while the hand holds something up. */
+export function carriedLoad(env: SimEnv): number {
+  let s = 0;
+  for (const f of env.latestTactile) for (let k = 1; k < f.length; k += 3) s -= f[k];
+  return s;
+}
+
+/**
+ * Sets what the hand holds down on a support: lowers toward `target` (put a little below where the
+ * object would rest) until the pads feel the support take its weight (the load falls below
+ * `fraction` of what they carried when lowering began), within `near` m above the target. A hand
+ * lets go when it feels the touch-down, not at a height: the height of a release is nearly the
+ * height of a grasp, and a policy told only heights cannot tell "lift now" from "let go now"
+ * (docs/results.md). The `near` guard keeps the lowering's first acceleration, which also lightens
+ * the load, from reading as a touch-down.
+ */
+export function setDown(name: string, target: (env: SimEnv) => Target, grip: Grip, fraction = 0.4, near = 0.03, maxTicks = 100, vmax = 0.12): Phase {
+  const move = moveTo(name, target, () => grip.g, 0, maxTicks, vmax);
+  let start = 0;
+  return {
+    name,
+    maxTicks,
+    act(env, out, t) {
+      if (t === 0) start = carriedLoad(env);
+      move.act(env, out, t);
+    },
+    done: (env, t) => t > 0 && carriedLoad(env) < fraction * start && env.robot.toolPoint().z < target(env).z + near,
+  };
+}
+
 /** Random actions: a smooth random twist and a random gripper, for the chance baseline. */
 export class RandomPolicy {
   private readonly out: SimAction = { linear: [0, 0, 0], angular: [0, 0, 0], gripper: 0 };

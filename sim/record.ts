@@ -28,7 +28,7 @@ export interface RecordOptions {
  * disturbance; 4: find-smell's expert squeezes and opens at a steady rate, by
  * touch; 5: it takes the first jar whose sniff rises by 0.1, not 0.2; 6: the wrist
  * camera looks straight down; 7: pick-place's and open-door's experts close (and pick-place's
- * opens) at a steady rate too), so stale
+ * opens) at a steady rate too, and find-smell's and pick-place's set down by touch), so stale
  * demonstrations are not silently reused.
  */
 export const SIM_ROBOT = 'senseact-sim/7';

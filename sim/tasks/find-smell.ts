@@ -10,7 +10,7 @@
 // jar went into the bin), jar_dropped (a jar fell or tipped). Step limit 450 ticks (22.5 s).
 import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import { COUNTER } from '../layout.ts';
-import { PhasedExpert, hold, moveTo, overTool, release, squeeze, weakerSqueeze, type Grip, type Phase } from '../expert.ts';
+import { PhasedExpert, hold, moveTo, overTool, release, setDown, squeeze, weakerSqueeze, type Grip, type Phase } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
 import { graspHeight, holdable, landmarkOf, uprightness } from './common.ts';
 
@@ -155,7 +155,8 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
         squeeze('squeeze', grip, (env) => overTool(env, grasp, yaw), (env) => weakerSqueeze(env) >= target),
         moveTo('lift', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: carryZ, yaw }), () => grip.g, 0.01, 80, 0.12),
         moveTo('carry', () => ({ x: binX, y: binY, z: carryZ, yaw }), () => grip.g, 0.008, 160),
-        moveTo('lower', () => ({ x: binX, y: binY, z: grasp + t + 0.006, yaw }), () => grip.g, 0.006, 100, 0.12),
+        // Set down on the bin's floor (t thick): the jar's bottom there is the tool at grasp + t.
+        setDown('lower', () => ({ x: binX, y: binY, z: grasp + t - 0.01, yaw }), grip),
         release('release', grip, yaw),
         moveTo('retreat', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: carryZ + 0.05, yaw }), 0, 0.01, 80),
         hold('wait', 0, 1000),

@@ -7,7 +7,7 @@
 // plate_pushed (plate moved > 10 cm). Step limit 300 ticks (15 s).
 import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import { COUNTER } from '../layout.ts';
-import { PhasedExpert, hold, moveTo, overTool, release, squeeze, weakerSqueeze, type Grip } from '../expert.ts';
+import { PhasedExpert, hold, moveTo, overTool, release, setDown, squeeze, weakerSqueeze, type Grip } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
 import { graspHeight, holdable, landmarkOf, speed, uprightness } from './common.ts';
 
@@ -91,7 +91,7 @@ export const pickPlace: TaskFactory = ({ sim, rng }) => {
             maxTicks: 80,
           },
           moveTo('carry', () => ({ x: plate.body.translation().x, y: plate.body.translation().y, z: above + 0.04, yaw }), () => grip.g, 0.006, 160),
-          moveTo('lower', () => ({ x: plate.body.translation().x, y: plate.body.translation().y, z: plateTop + offsetZ + 0.004, yaw }), () => grip.g, 0.004, 100, 0.12),
+          setDown('lower', () => ({ x: plate.body.translation().x, y: plate.body.translation().y, z: plateTop + offsetZ - 0.01, yaw }), grip),
           release('release', grip, yaw),
           moveTo('retreat', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: above + 0.08, yaw }), 0, 0.01, 80),
           hold('wait', 0, 1000),
