@@ -20,7 +20,10 @@ export const RECIPES = {
     // corner 5 cm: as measured with the rendered shifts (one keyframe fewer per demonstration than 1 cm).
     action: { kind: 'waypoint', gripper: 'delta', corner: 0.05 },
     modalities: ['camera', 'tactile', 'smell', 'proprio'],
-    proprio_keep: ['position.lift', 'gripper_opening', 'gripper_force'],
+    // The fingers' positions, and so their motion history: "closed a moment ago" (lift now) against
+    // "closed seconds ago" (carried here, set down); 16/100 find-smell successes against 2/50 without
+    // (docs/results.md, "Letting go").
+    proprio_keep: ['position.lift', 'position.finger_left', 'position.finger_right', 'gripper_opening', 'gripper_force'],
     // Rendered views of the carry (simulator datasets): carried jars reach the bin in 13–25 of 50 episodes
     // instead of 3–5 (docs/results.md, "Rendered view shifts of the carry"). A quarter: at half the grasp was lost.
     augment: { shift: 0, view_shift: 10, rendered_shift: { frames: 'carry', views: 8, reach: 0.08, share: 0.25 } },
