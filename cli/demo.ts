@@ -147,7 +147,7 @@ export async function runDemo(raw: Record<string, unknown> = {}, log: (line: str
   // own process: one core each on a 2-core machine halves the wall time.
   const episodes = flags.quick ? 2 : 20;
   const variants: [string, string, Modality[]][] = [
-    ['fused (camera+touch+smell, tool height and grip)', 'fused', []],
+    ['fused (camera+touch+smell, tool height, fingers and grip)', 'fused', []],
     ['vision-only ablation (touch, smell masked)', 'vision-only', ['tactile', 'smell']],
   ];
   const evals = await stage(`evaluate on ${episodes} held-out seeds: fused and vision-only, in parallel`, async () => {
