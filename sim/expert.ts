@@ -201,8 +201,7 @@ export function release(name: string, grip: Grip, yaw: number, rate = 0.05, maxT
     maxTicks,
     act(env, out) {
       grip.g = Math.max(0, grip.g - rate);
-      const p = env.robot.toolPoint();
-      twistToward(env, { x: p.x, y: p.y, z: p.z, yaw }, out);
+      twistToward(env, overTool(env, env.robot.toolPoint().z, yaw), out);
       out.gripper = grip.g;
     },
     done: (env) => grip.g <= 0 && weakerSqueeze(env) < 0.05,

@@ -153,12 +153,12 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
         moveTo('approach', () => ({ x: jarAt(pick()).x + jitter(), y: jarAt(pick()).y, z: sniffZ, yaw }), 0, 0.008, 120),
         moveTo('descend', () => ({ x: jarAt(pick()).x, y: jarAt(pick()).y, z: grasp, yaw }), 0, 0.004),
         squeeze('squeeze', grip, (env) => overTool(env, grasp, yaw), (env) => weakerSqueeze(env) >= target),
-        moveTo('lift', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: carryZ, yaw }), () => grip.g, 0.01, 80, 0.12),
+        moveTo('lift', (env) => overTool(env, carryZ, yaw), () => grip.g, 0.01, 80, 0.12),
         moveTo('carry', () => ({ x: binX, y: binY, z: carryZ, yaw }), () => grip.g, 0.008, 160),
         // Set down on the bin's floor (t thick): the jar's bottom there is the tool at grasp + t.
         setDown('lower', () => ({ x: binX, y: binY, z: grasp + t - 0.01, yaw }), grip),
         release('release', grip, yaw),
-        moveTo('retreat', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: carryZ + 0.05, yaw }), 0, 0.01, 80),
+        moveTo('retreat', (env) => overTool(env, carryZ + 0.05, yaw), 0, 0.01, 80),
         hold('wait', 0, 1000),
       ];
       return new PhasedExpert(phases, erng);

@@ -7,7 +7,7 @@
 // Failures: crushed (a finger pressed harder than the crush force at any
 // physics step), dropped (cup tipped or fell). Step limit 200 ticks (10 s).
 import { COUNTER, ROBOT } from '../layout.ts';
-import { PhasedExpert, hold, moveTo } from '../expert.ts';
+import { PhasedExpert, hold, moveTo, overTool, squeeze, weakerSqueeze, type Grip } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
 import { graspHeight, holdable, landmarkOf, uprightness } from './common.ts';
 
@@ -63,29 +63,20 @@ export const gentleGrasp: TaskFactory = ({ sim, rng }) => {
       // Feel for the cup: close fast to just outside its radius, then in small steps until the pads feel the target squeeze.
       const target = erng.uniform(1.0, 1.6);
       const preClose = 1 - (r + 0.01) / ROBOT.fingerOpenMax;
-      let g = preClose;
+      const grip: Grip = { g: preClose };
       const at = () => cup.body.translation();
       return new PhasedExpert(
         [
           moveTo('approach', () => ({ x: at().x + jitter(), y: at().y, z: top + 0.06, yaw }), 0, 0.01),
           moveTo('descend', () => ({ x: at().x, y: at().y, z: grasp, yaw }), 0, 0.004),
           hold('preclose', preClose, 6),
-          {
-            name: 'squeeze',
-            maxTicks: 80,
-            act(env, out) {
-              if (variant === 'no-touch') g = 1;
-              else if (Math.min(env.measuredSqueeze(0), env.measuredSqueeze(1)) < target) g = Math.min(1, g + 0.006);
-              const p = env.robot.toolPoint();
-              moveTo('x', () => ({ x: p.x, y: p.y, z: grasp, yaw }), g).act(env, out, 0);
-              out.gripper = g;
-            },
-            done: (env) =>
-              variant === 'no-touch' ? env.robot.cmd.gripper >= 1 && env.tick > 0 : Math.min(env.measuredSqueeze(0), env.measuredSqueeze(1)) >= target,
-          },
-          hold('settle', () => g, 4),
-          moveTo('lift', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: grasp + LIFT + 0.04, yaw }), () => g, 0.005, 100, 0.12),
-          hold('hold', () => g, 1000),
+          // The no-touch variant shuts at once and moves on when the command says shut.
+          variant === 'no-touch'
+            ? squeeze('squeeze', grip, (env) => overTool(env, grasp, yaw), (env) => env.robot.cmd.gripper >= 1 && env.tick > 0, 1, 80)
+            : squeeze('squeeze', grip, (env) => overTool(env, grasp, yaw), (env) => weakerSqueeze(env) >= target, 0.006, 80),
+          hold('settle', () => grip.g, 4),
+          moveTo('lift', (env) => overTool(env, grasp + LIFT + 0.04, yaw), () => grip.g, 0.005, 100, 0.12),
+          hold('hold', () => grip.g, 1000),
         ],
         erng,
       );

@@ -93,7 +93,7 @@ export const pickPlace: TaskFactory = ({ sim, rng }) => {
           moveTo('carry', () => ({ x: plate.body.translation().x, y: plate.body.translation().y, z: above + 0.04, yaw }), () => grip.g, 0.006, 160),
           setDown('lower', () => ({ x: plate.body.translation().x, y: plate.body.translation().y, z: plateTop + offsetZ - 0.01, yaw }), grip),
           release('release', grip, yaw),
-          moveTo('retreat', (env) => ({ x: env.robot.toolPoint().x, y: env.robot.toolPoint().y, z: above + 0.08, yaw }), 0, 0.01, 80),
+          moveTo('retreat', (env) => overTool(env, above + 0.08, yaw), 0, 0.01, 80),
           hold('wait', 0, 1000),
         ],
         erng,
