@@ -33,16 +33,19 @@ export const RECIPES = {
     train: { steps: 2000 },
   },
   /**
-   * Few-shot for gentle-grasp (docs/results.md, "A second, fixed camera"): the wrist camera, the
-   * fixed scene camera and touch, nothing else. The straight-down wrist camera alone loses the
-   * cup as the fingers reach it; the scene view keeps where the cup stands from the hand. Record
-   * the demonstrations with `senseact sim run --scene-camera`; train refuses a dataset without it.
+   * Few-shot for gentle-grasp (docs/results.md, "Rendered views of the approach"): the wrist
+   * camera and touch, nothing else. The straight-down wrist camera loses the cup as the fingers
+   * reach it, and an image shifted by pixels is the wrong picture there (the cup is close, and it
+   * is seen from the side). So the free approach is rendered again with the robot moved up to
+   * 4 cm aside, down to 3 cm above the grasp, each view labelled with where the cup then is: the
+   * cup lifted in 29 and 47 of 50 held-out seeds (two training seeds) against 25 and 26 with the
+   * fixed scene camera this recipe read before. Like few-shot's rendered shifts it needs a
+   * dataset the simulator recorded.
    */
   'gentle-grasp': {
     action: { kind: 'waypoint', gripper: 'delta' },
     modalities: ['camera', 'tactile'],
-    scene_camera: 'camera/scene',
-    augment: { shift: 0, view_shift: 10 },
+    augment: { shift: 0, view_shift: 10, rendered_shift: { frames: 'free', views: 8, reach: 0.04, share: 0.5 } },
     train: { steps: 2000 },
   },
 } as const satisfies Record<string, PartialConfig>;

@@ -42,13 +42,28 @@ describe('senseact train --recipe', () => {
     expect(run.stderr).toMatch(/--recipe must be one of: few-shot, gentle-grasp/);
   });
 
-  it('gentle-grasp reads the scene camera, and refuses demonstrations recorded without it, saying how to record them', async () => {
+  it('gentle-grasp renders its free approach again, and refuses demonstrations recorded without a camera, saying why', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-recipe-'));
-    await recordEpisodes({ task: 'gentle-grasp', driver: 'full', episodes: 1, firstSeed: 0, outDir: path.join(dir, 'demos'), camera: null, fsync: false });
-    const run = senseact(['train', '--data', path.join(dir, 'demos'), '--out', path.join(dir, 'p.safetensors'), '--recipe', 'gentle-grasp', '--steps', '1', '--backend', 'cpu'], {}, 120_000);
-    expect(run.status).not.toBe(0);
-    expect(meaningfulLines(run.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([expect.stringMatching(/scene camera camera\/scene is not among the dataset's camera streams \(none\); record with the scene camera/)]);
-    expect(fs.existsSync(path.join(dir, 'p.safetensors'))).toBe(false);
-    expect(RECIPES['gentle-grasp'].scene_camera).toBe('camera/scene');
+    await recordEpisodes({ task: 'gentle-grasp', driver: 'full', episodes: 1, firstSeed: 0, outDir: path.join(dir, 'blind'), camera: null, fsync: false });
+    const refused = senseact(['train', '--data', path.join(dir, 'blind'), '--out', path.join(dir, 'x.safetensors'), '--recipe', 'gentle-grasp', '--steps', '1', '--backend', 'cpu'], {}, 120_000);
+    expect(refused.status).not.toBe(0);
+    expect(meaningfulLines(refused.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([expect.stringMatching(/augment\.view_shift needs the camera's intrinsics/)]);
+    expect(fs.existsSync(path.join(dir, 'x.safetensors'))).toBe(false);
+
+    const { createNodeCamera } = await import('../../sim/camera-node.ts');
+    const camera = await createNodeCamera();
+    await recordEpisodes({ task: 'gentle-grasp', driver: 'full', episodes: 1, firstSeed: 0, outDir: path.join(dir, 'demos'), camera, fsync: false });
+    camera.dispose();
+    const config = path.join(dir, 'small.json');
+    fs.writeFileSync(config, JSON.stringify({ width: 16, ffn: 32, heads: 2, train: { steps: 1, val_fraction: 0 } }));
+    const out = path.join(dir, 'p.safetensors');
+    const run = senseact(['train', '--data', path.join(dir, 'demos'), '--out', out, '--recipe', 'gentle-grasp', '--config', config, '--backend', 'cpu'], {}, 120_000);
+    expect(meaningfulLines(run.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([]);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/rendered [1-9]\d* shifted views \(free\)/);
+    const { meta } = loadCheckpoint(out);
+    expect(meta.config.scene_camera).toBeNull();
+    expect(meta.config.modalities).toEqual(['camera', 'tactile']);
+    expect(meta.config.augment.rendered_shift).toEqual(RECIPES['gentle-grasp'].augment.rendered_shift);
   }, 180_000);
 });
