@@ -5,17 +5,32 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { senseact, meaningfulLines } from '../helpers/cli.ts';
-import { recordEpisodes } from '../../sim/index.ts';
+import { recordEpisodes, type TaskName } from '../../sim/index.ts';
 import { RECIPES, loadCheckpoint } from '../../policy/index.ts';
+
+/** One expert episode of `task` with the wrist camera, in DIR/demos. */
+async function recordWithCamera(task: TaskName, dir: string): Promise<void> {
+  const { createNodeCamera } = await import('../../sim/camera-node.ts');
+  const camera = await createNodeCamera();
+  try {
+    await recordEpisodes({ task, driver: 'full', episodes: 1, firstSeed: 0, outDir: path.join(dir, 'demos'), camera, fsync: false });
+  } finally {
+    camera.dispose();
+  }
+}
+
+/** A --config file for a tiny network, so one training step costs little. */
+function smallConfig(dir: string, steps: number): string {
+  const file = path.join(dir, 'small.json');
+  fs.writeFileSync(file, JSON.stringify({ width: 16, ffn: 32, heads: 2, train: { steps, val_fraction: 0 } }));
+  return file;
+}
 
 describe('senseact train --recipe', () => {
   it('trains with the recipe, a config file over it keeping the fields it does not name, and the flags over both', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-recipe-'));
-    const { createNodeCamera } = await import('../../sim/camera-node.ts');
-    const camera = await createNodeCamera();
-    await recordEpisodes({ task: 'find-smell', driver: 'full', episodes: 1, firstSeed: 0, outDir: path.join(dir, 'demos'), camera, fsync: false });
-    const config = path.join(dir, 'small.json');
-    fs.writeFileSync(config, JSON.stringify({ width: 16, ffn: 32, heads: 2, train: { steps: 3, val_fraction: 0 } }));
+    await recordWithCamera('find-smell', dir);
+    const config = smallConfig(dir, 3);
     const out = path.join(dir, 'p.safetensors');
     const run = senseact(['train', '--data', path.join(dir, 'demos'), '--out', out, '--recipe', 'few-shot', '--config', config, '--steps', '2', '--backend', 'cpu'], {}, 120_000);
     expect(meaningfulLines(run.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([]);
@@ -50,12 +65,8 @@ describe('senseact train --recipe', () => {
     expect(meaningfulLines(refused.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([expect.stringMatching(/augment\.view_shift needs the camera's intrinsics/)]);
     expect(fs.existsSync(path.join(dir, 'x.safetensors'))).toBe(false);
 
-    const { createNodeCamera } = await import('../../sim/camera-node.ts');
-    const camera = await createNodeCamera();
-    await recordEpisodes({ task: 'gentle-grasp', driver: 'full', episodes: 1, firstSeed: 0, outDir: path.join(dir, 'demos'), camera, fsync: false });
-    camera.dispose();
-    const config = path.join(dir, 'small.json');
-    fs.writeFileSync(config, JSON.stringify({ width: 16, ffn: 32, heads: 2, train: { steps: 1, val_fraction: 0 } }));
+    await recordWithCamera('gentle-grasp', dir);
+    const config = smallConfig(dir, 1);
     const out = path.join(dir, 'p.safetensors');
     const run = senseact(['train', '--data', path.join(dir, 'demos'), '--out', out, '--recipe', 'gentle-grasp', '--config', config, '--backend', 'cpu'], {}, 120_000);
     expect(meaningfulLines(run.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([]);
