@@ -43,6 +43,8 @@ export const AugmentConfig = z.object({
       views: z.number().int().min(1).max(64).default(8),
       reach: z.number().positive().max(0.5).default(0.08),
       share: z.number().min(0).max(1).default(0.5),
+      /** Free-approach frames this close (m) above the grasp point are not shifted: the fingers stand around the object there. */
+      clearance: z.number().min(0).max(0.5).default(0.03),
     })
     .nullable()
     .default(null),

@@ -37,9 +37,6 @@ export interface ShiftedView {
   dy: number;
 }
 
-/** Free-approach frames this close (m) above the grasp point are not shifted: the fingers stand around the object there. */
-const FREE_CLEARANCE = 0.03;
-
 /**
  * Renders `views` shifted views of every frame the config names (the carry, the free approach, or
  * both) and attaches them to the examples (`shifted`). `episodes[e]` is example episode e's log. Examples must be one episode after another
@@ -65,7 +62,7 @@ export async function attachShifts(examples: PolicyExample[], episodes: readonly
     // The first frame after the free approach is where the gripper closed: the grasp point.
     if (grasp === null && ex.above_grasp === undefined && ex.pose && t > 0 && examples[t - 1].episode === episode) grasp = { x: ex.pose[0], y: ex.pose[1] };
     const carry = ex.carry_above !== undefined && grasp !== null;
-    const free = ex.above_grasp !== undefined && ex.above_grasp > FREE_CLEARANCE;
+    const free = ex.above_grasp !== undefined && ex.above_grasp > spec.clearance;
     const wanted = spec.frames === 'both' ? carry || free : spec.frames === 'carry' ? carry : free;
     if (!wanted || !ex.pose || ex.mask[3]) continue;
     const q = Object.fromEntries(joints.map(([name, i]) => [name, ex.proprio[i]]));

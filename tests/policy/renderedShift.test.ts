@@ -76,6 +76,20 @@ describe('rendered view shifts', () => {
     expect(median(carry.map((e) => meanAbs(e.image, e.shifted![0].image)))).toBeLessThan(6);
   }, 120_000);
 
+  it('clearance sets how close above the grasp the free approach is still rendered', async () => {
+    const config = withShift({ frames: 'free', reach: 1e-6, clearance: 0.01 });
+    const near = await loadExamples(config);
+    const n = await attachShifts(near, scenes, layout.proprio.names, config, simShiftRenderer);
+    const shifted = near.filter((e) => e.shifted);
+    expect(n).toBe(shifted.length);
+    expect(shifted.every((e) => e.above_grasp! > 0.01)).toBe(true);
+    // The default (3 cm) leaves out frames that 1 cm renders, and only those.
+    const low = shifted.filter((e) => e.above_grasp! <= 0.03);
+    expect(low.length).toBeGreaterThan(0);
+    const defaultFree = examples.filter((e) => e.shifted && e.carry_above === undefined).length;
+    expect(n).toBe(defaultFree + low.length);
+  }, 120_000);
+
   it('moving the robot moves the scene in the image as the labels say, and the held jar with the hand', async () => {
     const W = 32;
     const focal = layout.focal!;
