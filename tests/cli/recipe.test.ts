@@ -42,7 +42,8 @@ describe('senseact train --recipe', () => {
     expect(meta.config.proprio_keep).toEqual(recipe.proprio_keep);
     expect(meta.config.augment.view_shift).toBe(recipe.augment.view_shift);
     expect(meta.config.hypotheses).toBe(recipe.hypotheses);
-    expect(meta.config.augment.rendered_shift).toEqual(recipe.augment.rendered_shift);
+    // The recipe's fields as written, and the default clearance it does not name.
+    expect(meta.config.augment.rendered_shift).toEqual({ clearance: 0.03, ...recipe.augment.rendered_shift });
     // The CLI passed the simulator's renderer: the carry frames were rendered again.
     expect(run.stderr).toMatch(/rendered [1-9]\d* shifted views \(carry\)/);
     expect(meta.config.width).toBe(16); // the file
@@ -75,6 +76,6 @@ describe('senseact train --recipe', () => {
     const { meta } = loadCheckpoint(out);
     expect(meta.config.scene_camera).toBeNull();
     expect(meta.config.modalities).toEqual(['camera', 'tactile']);
-    expect(meta.config.augment.rendered_shift).toEqual(RECIPES['gentle-grasp'].augment.rendered_shift);
+    expect(meta.config.augment.rendered_shift).toEqual({ clearance: 0.03, ...RECIPES['gentle-grasp'].augment.rendered_shift });
   }, 180_000);
 });
