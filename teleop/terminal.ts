@@ -101,12 +101,13 @@ export class TerminalTeleop {
   async run(): Promise<void> {
     const { input, output, config } = this.opts;
     if (!input.isTTY) throw new Error('stdin is not a terminal');
+    // The key help goes out before the replayed session events draw the first status line, so whoever sees a status line has the help above it.
+    output.write(KITTY_PUSH);
+    for (const line of keyHelp(config)) output.write(`${line}\n`);
     const off = this.session.on((e) => this.onEvent(e), true);
     input.setRawMode(true);
     input.setEncoding('utf8');
     input.resume();
-    output.write(KITTY_PUSH);
-    for (const line of keyHelp(config)) output.write(`${line}\n`);
     const onData = (chunk: string) => {
       const now = performance.now();
       for (const ev of decodeKeys(chunk)) this.onKey(ev, now);
