@@ -7,6 +7,8 @@ export const MODALITIES = ['camera', 'tactile', 'smell', 'proprio'] as const;
 export const Modality = z.enum(MODALITIES);
 export type Modality = z.infer<typeof Modality>;
 
+const DropoutRate = z.number().min(0).max(0.9);
+
 export const AugmentConfig = z.object({
   /** Random image shift in pixels (pad + crop), as in DrQ / Diffusion Policy. */
   shift: z.number().int().min(0).max(16).default(3),
@@ -53,8 +55,13 @@ export const AugmentConfig = z.object({
   /** Gaussian noise on normalized touch and smell features. */
   tactile_noise: z.number().min(0).max(1).default(0.05),
   smell_noise: z.number().min(0).max(1).default(0.05),
-  /** Probability of masking each modality per example (masked multimodal learning). */
-  modality_dropout: z.number().min(0).max(0.9).default(0.15),
+  /**
+   * Probability of masking each modality per example (masked multimodal learning): one rate for
+   * all, or one per modality (the unnamed keep 0.15). From three demonstrations a stream that
+   * differs from one demonstration to the next can stand in for which one it is, and a higher
+   * rate makes the policy read the others without it (docs/results.md, "Touch as a demonstration's name").
+   */
+  modality_dropout: z.union([DropoutRate, z.object({ camera: DropoutRate.default(0.15), tactile: DropoutRate.default(0.15), smell: DropoutRate.default(0.15), proprio: DropoutRate.default(0.15) }).strict()]).default(0.15),
 });
 
 export const TrainConfig = z.object({

@@ -182,7 +182,8 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
   const mask = out.mask.subarray(b * 4, b * 4 + 4);
   for (let m = 0; m < 4; m++) {
     const enabled = config.modalities.includes(MASK_ORDER[m]);
-    const dropped = augment ? augment.rand() < augment.config.modality_dropout : false;
+    const rate = augment ? augment.config.modality_dropout : 0;
+    const dropped = augment ? augment.rand() < (typeof rate === 'number' ? rate : rate[MASK_ORDER[m]]) : false;
     mask[m] = !enabled || ex.mask[m] || dropped ? 1 : 0;
   }
 
