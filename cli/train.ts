@@ -1,7 +1,7 @@
 // `senseact train --data DIR --out FILE.safetensors [--recipe NAME] [--config FILE] [--steps N] [--backend webgpu|cpu] [--seed S]`
 import fs from 'node:fs';
 import { z } from 'zod';
-import { PolicyConfig, RECIPES, RECIPE_NAMES, trainPolicy } from '../policy/index.ts';
+import { PolicyConfig, RECIPES, RECIPE_NAMES, TrainRefusal, trainPolicy } from '../policy/index.ts';
 import { readJsonFile } from '../sensors/index.ts';
 import { CliError } from './errors.ts';
 import { intString, numString, parseFlags, printJson } from './flags.ts';
@@ -63,6 +63,7 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
     });
   } catch (err) {
     if (err instanceof z.ZodError) throw new CliError(`config: ${err.issues[0].path.join('.')}: ${err.issues[0].message}`, 2);
+    if (err instanceof TrainRefusal) throw new CliError(err.message, 2);
     throw err;
   } finally {
     bar.stop();

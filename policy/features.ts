@@ -6,6 +6,7 @@ import { ACTION_NAMES, Accumulator, MASK_ORDER } from '../sensors/index.ts';
 import type { PolicyConfig } from './config.ts';
 import { positionCount } from './history.ts';
 import type { ShiftedView } from './shifts.ts';
+import { TrainRefusal } from './refusal.ts';
 
 /** Normalization constants the policy needs, frozen into the checkpoint. */
 export interface Normalizer {
@@ -58,9 +59,9 @@ export function featureDims(layout: Layout, config: PolicyConfig): FeatureDims {
   const history = config.proprio_history.steps * positionCount(layout.proprio.names);
   const names = layout.proprio.names;
   const unknown = config.proprio_keep.filter((n) => !names.includes(n));
-  if (unknown.length) throw new Error(`proprio_keep: ${unknown.join(', ')} not in the dataset's proprio entries (${names.join(', ')})`);
+  if (unknown.length) throw new TrainRefusal(`proprio_keep: ${unknown.join(', ')} not in the dataset's proprio entries (${names.join(', ')})`);
   const holding = config.scene_camera !== null && config.scene_when === 'holding';
-  if (holding && !names.includes('gripper_force')) throw new Error(`scene_when "holding" reads the grip force, and the dataset's proprio has no gripper_force (${names.join(', ') || 'no proprio stream'})`);
+  if (holding && !names.includes('gripper_force')) throw new TrainRefusal(`scene_when "holding" reads the grip force, and the dataset's proprio has no gripper_force (${names.join(', ') || 'no proprio stream'})`);
   return {
     tactile,
     smellChannels,

@@ -6,6 +6,7 @@ export { RECIPES, RECIPE_NAMES, type RecipeName } from './recipes.ts';
 export { MultimodalPolicy, chunkL1, hypothesesLoss, policyLoss, type PolicyInputs } from './network.ts';
 export { featureDims, makeNormalizer, encodeExample, allocFeatureBatch, type Normalizer, type FeatureDims, type FeatureBatch } from './features.ts';
 export { trainPolicy, splitExamples, type TrainOptions, type TrainResult, type TrainProgress } from './train.ts';
+export { TrainRefusal } from './refusal.ts';
 export { saveCheckpoint, loadCheckpoint, encodeSafetensors, decodeSafetensors, metaPath, CheckpointMeta } from './checkpoint.ts';
 export { drawHypothesis, PolicyRunner, percentile, type RunnerOptions } from './runner.ts';
 export { exampleFromFrame } from './observe.ts';

@@ -14,6 +14,7 @@
 import type { PolicyConfig } from './config.ts';
 import type { PolicyExample } from './features.ts';
 import { seededRandom, type EpisodeInfo } from '../sensors/index.ts';
+import { TrainRefusal } from './refusal.ts';
 
 /** What a renderer needs to redraw an episode's scene: the log, and the task and seed it names. */
 export type ShiftScene = Pick<EpisodeInfo, 'file' | 'task' | 'seed'>;
@@ -46,7 +47,7 @@ export async function attachShifts(examples: PolicyExample[], episodes: readonly
   const spec = config.augment.rendered_shift;
   if (!spec) return 0;
   const joints = proprioNames.flatMap((n, i) => (n.startsWith('position.') ? [[n.slice('position.'.length), i] as const] : []));
-  if (!joints.length) throw new Error('augment.rendered_shift: the dataset has no proprio joint positions (position.*) to render the robot from');
+  if (!joints.length) throw new TrainRefusal('augment.rendered_shift: the dataset has no proprio joint positions (position.*) to render the robot from');
   const rand = seededRandom(config.train.seed ^ 0x5417f7);
   const requests: ShiftRender[] = [];
   const owners: { ex: PolicyExample; dx: number; dy: number }[] = [];

@@ -18,6 +18,7 @@ import { attachContext } from './context.ts';
 import { relabelWaypoints } from './waypoints.ts';
 import { loadVisionPrior } from './prior.ts';
 import { attachShifts, type ShiftRenderer } from './shifts.ts';
+import { TrainRefusal } from './refusal.ts';
 
 export interface TrainProgress {
   step: number;
@@ -119,14 +120,14 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   const log = options.log ?? (() => {});
   const config = PolicyConfig.parse(options.config ?? {});
   if (config.augment.rendered_shift) {
-    if (config.action.kind !== 'waypoint') throw new Error('augment.rendered_shift moves waypoint labels: it needs action.kind "waypoint"');
+    if (config.action.kind !== 'waypoint') throw new TrainRefusal('augment.rendered_shift moves waypoint labels: it needs action.kind "waypoint"');
     // The scene camera sees the hand: a moved wrist view beside a scene view of the hand where it was would contradict itself.
-    if (config.scene_camera) throw new Error('augment.rendered_shift re-renders the wrist camera only, and the scene camera would still show the hand where it was recorded: use one or the other');
-    if (!options.renderShifts) throw new Error('augment.rendered_shift needs a renderer of the scenes the dataset was recorded in (`senseact train` passes the simulator\'s)');
+    if (config.scene_camera) throw new TrainRefusal('augment.rendered_shift re-renders the wrist camera only, and the scene camera would still show the hand where it was recorded: use one or the other');
+    if (!options.renderShifts) throw new TrainRefusal('augment.rendered_shift needs a renderer of the scenes the dataset was recorded in (`senseact train` passes the simulator\'s)');
   }
   fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
   const dataset = await Dataset.open(options.data);
-  if (dataset.size === 0) throw new Error(`${options.data}: no finalized episode logs (*.mcap) to train on`);
+  if (dataset.size === 0) throw new TrainRefusal(`${options.data}: no finalized episode logs (*.mcap) to train on`);
 
   let stats;
   try {
@@ -142,11 +143,11 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
     smell_history: config.smell_history,
     scene_camera: config.scene_camera,
   });
-  if (examples.length === 0) throw new Error(`${options.data}: the episodes yield no frames at ${config.rate_hz} Hz`);
+  if (examples.length === 0) throw new TrainRefusal(`${options.data}: the episodes yield no frames at ${config.rate_hz} Hz`);
   const dims = featureDims(layout, config);
   attachContext(examples, config, layout);
-  if (config.augment.view_shift > 0 && config.action.kind !== 'waypoint') throw new Error('augment.view_shift moves waypoint labels: it needs action.kind "waypoint"');
-  if (config.augment.view_shift > 0 && !layout.focal) throw new Error(`${options.data}: augment.view_shift needs the camera's intrinsics (focal length), and ${layout.camera ?? 'no camera stream'} has none`);
+  if (config.augment.view_shift > 0 && config.action.kind !== 'waypoint') throw new TrainRefusal('augment.view_shift moves waypoint labels: it needs action.kind "waypoint"');
+  if (config.augment.view_shift > 0 && !layout.focal) throw new TrainRefusal(`${options.data}: augment.view_shift needs the camera's intrinsics (focal length), and ${layout.camera ?? 'no camera stream'} has none`);
   if (config.action.kind === 'waypoint') relabelWaypoints(examples, config.action, config.chunk, config.rate_hz);
   const info = await dataset.info();
   if (config.augment.rendered_shift) {
@@ -270,7 +271,7 @@ function applyPrior(model: MultimodalPolicy, config: PolicyConfig, norm: Normali
   const prior = config.camera_prior!;
   const { encoder, meta } = loadVisionPrior(prior.path);
   const camera = model.encoders.get('camera');
-  if (!camera) throw new Error(`camera_prior: ${prior.path} is a camera encoder, and this policy has no camera`);
+  if (!camera) throw new TrainRefusal(`camera_prior: ${prior.path} is a camera encoder, and this policy has no camera`);
   if (meta.width !== config.width) throw new Error(`camera_prior: ${prior.path} has width ${meta.width}, the policy's width is ${config.width}`);
   if (meta.image.width !== config.image.width || meta.image.height !== config.image.height)
     throw new Error(`camera_prior: ${prior.path} was trained on ${meta.image.width}×${meta.image.height} images, the policy reads ${config.image.width}×${config.image.height}`);

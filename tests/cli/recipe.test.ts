@@ -62,9 +62,17 @@ describe('senseact train --recipe', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-recipe-'));
     await recordEpisodes({ task: 'gentle-grasp', driver: 'full', episodes: 1, firstSeed: 0, outDir: path.join(dir, 'blind'), camera: null, fsync: false });
     const refused = senseact(['train', '--data', path.join(dir, 'blind'), '--out', path.join(dir, 'x.safetensors'), '--recipe', 'gentle-grasp', '--steps', '1', '--backend', 'cpu'], {}, 120_000);
-    expect(refused.status).not.toBe(0);
-    expect(meaningfulLines(refused.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([expect.stringMatching(/augment\.view_shift needs the camera's intrinsics/)]);
+    // A refusal, not a crash: one line, exit 2, no stack.
+    expect(refused.status).toBe(2);
+    expect(meaningfulLines(refused.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([expect.stringMatching(/^senseact: \S+blind: augment\.view_shift needs the camera's intrinsics/)]);
+    expect(refused.stderr).not.toMatch(/unexpected error|\n\s+at /);
     expect(fs.existsSync(path.join(dir, 'x.safetensors'))).toBe(false);
+    // A config whose fields contradict each other is refused the same way, before any data is read.
+    const conflict = path.join(dir, 'scene.json');
+    fs.writeFileSync(conflict, JSON.stringify({ scene_camera: 'camera/scene' }));
+    const contradicts = senseact(['train', '--data', path.join(dir, 'blind'), '--out', path.join(dir, 'x.safetensors'), '--recipe', 'gentle-grasp', '--config', conflict, '--backend', 'cpu'], {}, 120_000);
+    expect(contradicts.status).toBe(2);
+    expect(meaningfulLines(contradicts.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([expect.stringMatching(/^senseact: augment\.rendered_shift re-renders the wrist camera only.*use one or the other$/)]);
 
     await recordWithCamera('gentle-grasp', dir);
     const config = smallConfig(dir, 1);
