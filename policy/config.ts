@@ -57,9 +57,9 @@ export const AugmentConfig = z.object({
   smell_noise: z.number().min(0).max(1).default(0.05),
   /**
    * Probability of masking each modality per example (masked multimodal learning): one rate for
-   * all, or one per modality (the unnamed keep 0.15). From three demonstrations a stream that
-   * differs from one demonstration to the next can stand in for which one it is, and a higher
-   * rate makes the policy read the others without it (docs/results.md, "Touch as a demonstration's name").
+   * all, or one per modality (the unnamed keep 0.15), for a stream whose run-time readings leave
+   * the demonstrations' (pick-place's touch: measured, it did not close that gap; docs/results.md,
+   * "Touch in pick-place").
    */
   modality_dropout: z.union([DropoutRate, z.object({ camera: DropoutRate.default(0.15), tactile: DropoutRate.default(0.15), smell: DropoutRate.default(0.15), proprio: DropoutRate.default(0.15) }).strict()]).default(0.15),
 });
