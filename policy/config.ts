@@ -52,6 +52,24 @@ export const AugmentConfig = z.object({
     .default(null),
   /** The camera's height (m) above the tool point at the grasp: with the tool's height it gives each frame's metres per pixel. */
   view_depth: z.number().positive().max(5).default(0.09),
+  /**
+   * Waypoint actions with a delta gripper: frames where the demonstration holds its grip (the
+   * gripper label neither closes nor opens over the chunk) while the pads together feel at least `contact` N
+   * of normal force
+   * are shown, in `share` of draws, with every taxel force multiplied by one gain drawn in
+   * [1, `max_gain`]. A grip firmer than any demonstration's still says "stop closing": the
+   * direction three demonstrations cannot show, since each stops at the force it meant to reach
+   * and the network never sees more (gentle-grasp's crushes are squeezes that go on past it).
+   * null = off.
+   */
+  touch_overload: z
+    .object({
+      max_gain: z.number().min(1).max(20).default(4),
+      share: z.number().min(0).max(1).default(0.5),
+      contact: z.number().positive().max(100).default(0.5),
+    })
+    .nullable()
+    .default(null),
   /** Gaussian noise on normalized touch and smell features. */
   tactile_noise: z.number().min(0).max(1).default(0.05),
   smell_noise: z.number().min(0).max(1).default(0.05),

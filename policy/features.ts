@@ -173,6 +173,25 @@ function gaussian(rand: () => number): number {
 }
 
 /**
+ * augment.touch_overload: a gain ≥ 1 on every taxel force of a frame where the demonstration holds
+ * its grip while touching, 1 elsewhere. Holding means the delta gripper label is 0 on every valid
+ * chunk row: no more closing, and no opening (a release is keyed on the load leaving the pads, which
+ * a gain would blur). Taxels are [shear, shear, normal] triples, as every pad in a layout is.
+ */
+export function overloadGain(ex: PolicyExample, augment: Augment): number {
+  const o = augment.config.touch_overload;
+  if (!o) return 1;
+  let normal = 0;
+  for (let i = 2; i < ex.tactile.length; i += 3) normal += ex.tactile[i];
+  if (normal < o.contact) return 1;
+  for (let r = 0; r < ex.action_valid.length; r++) if (ex.action_valid[r] && Math.abs(ex.actions[r * ACTION_DIM + 6]) > HOLDING) return 1;
+  return augment.rand() < o.share ? 1 + augment.rand() * (o.max_gain - 1) : 1;
+}
+
+/** A delta gripper label this small (per chunk row) is "no change": float rounding of equal commands. */
+const HOLDING = 1e-4;
+
+/**
  * Fills `out` (row b) from one example. With `augment`, applies a random
  * shift and colour jitter to the image, noise to touch and smell, and masks
  * whole modalities at random.
@@ -237,8 +256,9 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
   }
 
   const tac = out.tactile.subarray(b * dims.tactile, (b + 1) * dims.tactile);
+  const overload = augment ? overloadGain(ex, augment) : 1;
   for (let i = 0; i < dims.tactile; i++) {
-    const f = ex.tactile[i];
+    const f = ex.tactile[i] * overload;
     const v = (Math.sign(f) * Math.log1p(Math.abs(f))) / norm.tactile.std[0];
     tac[i] = mask[1] ? 0 : v + (augment ? gaussian(augment.rand) * augment.config.tactile_noise : 0);
   }

@@ -125,6 +125,8 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
     if (config.scene_camera) throw new TrainRefusal('augment.rendered_shift re-renders the wrist camera only, and the scene camera would still show the hand where it was recorded: use one or the other');
     if (!options.renderShifts) throw new TrainRefusal('augment.rendered_shift needs a renderer of the scenes the dataset was recorded in (`senseact train` passes the simulator\'s)');
   }
+  if (config.augment.touch_overload && (config.action.kind !== 'waypoint' || config.action.gripper !== 'delta'))
+    throw new TrainRefusal('augment.touch_overload reads "holding the grip" off delta gripper labels: it needs action.kind "waypoint" and action.gripper "delta"');
   fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
   const dataset = await Dataset.open(options.data);
   if (dataset.size === 0) throw new TrainRefusal(`${options.data}: no finalized episode logs (*.mcap) to train on`);
