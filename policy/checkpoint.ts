@@ -35,7 +35,7 @@ export const CheckpointMeta = z.object({
     camera: z.string().nullable(),
     scene_camera: z.string().nullable().default(null),
     image: z.object({ width: z.number().int().positive(), height: z.number().int().positive() }),
-    tactile: z.object({ streams: z.array(z.string()), taxels: z.array(z.number().int().min(0)) }),
+    tactile: z.object({ streams: z.array(z.string()), taxels: z.array(z.number().int().min(0)), grids: z.array(z.object({ rows: z.number().int().positive(), cols: z.number().int().positive() })).optional() }),
     smell: z.object({ stream: z.string().nullable(), channels: z.array(z.string()), history: z.number().int().positive() }),
     proprio: z.object({ stream: z.string().nullable(), names: z.array(z.string()) }),
     action: z.object({ stream: z.string().nullable(), horizon: z.number().int().min(0), names: z.array(z.string()) }),

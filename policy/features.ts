@@ -30,6 +30,8 @@ export interface FeatureDims {
   proprio_keep?: number[];
   /** Index of gripper_force in the proprio vector, when the scene camera is seen only while holding (config.scene_when). */
   grip_force?: number;
+  /** Each tactile pad's grid and where its values start (augment.tactile_shift moves contacts across it). */
+  pads?: { offset: number; rows: number; cols: number }[];
 }
 
 /** A policy example: the dataset's example plus its motion history (policy/history.ts), when the config has one. */
@@ -62,6 +64,10 @@ export function featureDims(layout: Layout, config: PolicyConfig): FeatureDims {
   if (unknown.length) throw new TrainRefusal(`proprio_keep: ${unknown.join(', ')} not in the dataset's proprio entries (${names.join(', ')})`);
   const holding = config.scene_camera !== null && config.scene_when === 'holding';
   if (holding && !names.includes('gripper_force')) throw new TrainRefusal(`scene_when "holding" reads the grip force, and the dataset's proprio has no gripper_force (${names.join(', ') || 'no proprio stream'})`);
+  const grids = layout.tactile.grids;
+  const starts = layout.tactile.taxels.map((_, i) => layout.tactile.taxels.slice(0, i).reduce((a, b) => a + b, 0));
+  const pads = grids && grids.length === layout.tactile.taxels.length ? grids.map((g, i) => ({ offset: starts[i], ...g })) : undefined;
+  if (config.augment.tactile_shift > 0 && tactile > 0 && !pads) throw new TrainRefusal('augment.tactile_shift moves contacts across each pad\'s taxel grid, and this dataset\'s layout does not give the grids');
   return {
     tactile,
     smellChannels,
@@ -71,6 +77,7 @@ export function featureDims(layout: Layout, config: PolicyConfig): FeatureDims {
     history,
     ...(config.proprio_keep.length ? { proprio_keep: config.proprio_keep.map((n) => names.indexOf(n)) } : {}),
     ...(holding ? { grip_force: names.indexOf('gripper_force') } : {}),
+    ...(pads ? { pads } : {}),
   };
 }
 
@@ -188,6 +195,31 @@ export function overloadGain(ex: PolicyExample, augment: Augment): number {
   return augment.rand() < o.share ? 1 + augment.rand() * (o.max_gain - 1) : 1;
 }
 
+/**
+ * augment.tactile_shift: each pad's contact moved by a random whole number of taxels (up to `reach`
+ * in rows and in columns, each pad on its own), what leaves the grid lost, the emptied taxels 0.
+ * Where on the pad an object presses does not say how firmly it is held, but three demonstrations
+ * grasp at three heights within a few millimetres, and a network fitted to them reads the rows those
+ * touched: one row lower, the firm grip of a training frame read as no grip at all (docs/results.md).
+ */
+export function shiftTaxels(forces: Float32Array, pads: NonNullable<FeatureDims['pads']>, reach: number, rand: () => number): Float32Array {
+  const out = new Float32Array(forces.length);
+  for (const { offset, rows, cols } of pads) {
+    const dr = Math.floor(rand() * (2 * reach + 1)) - reach;
+    const dc = Math.floor(rand() * (2 * reach + 1)) - reach;
+    for (let r = 0; r < rows; r++) {
+      const sr = r - dr;
+      if (sr < 0 || sr >= rows) continue;
+      for (let c = 0; c < cols; c++) {
+        const sc = c - dc;
+        if (sc < 0 || sc >= cols) continue;
+        for (let k = 0; k < 3; k++) out[offset + (r * cols + c) * 3 + k] = forces[offset + (sr * cols + sc) * 3 + k];
+      }
+    }
+  }
+  return out;
+}
+
 /** A delta gripper label this small (per chunk row) is "no change": float rounding of equal commands. */
 const HOLDING = 1e-4;
 
@@ -257,8 +289,9 @@ export function encodeExample(ex: PolicyExample, b: number, out: FeatureBatch, c
 
   const tac = out.tactile.subarray(b * dims.tactile, (b + 1) * dims.tactile);
   const overload = augment ? overloadGain(ex, augment) : 1;
+  const forces = augment && augment.config.tactile_shift > 0 && dims.pads ? shiftTaxels(ex.tactile, dims.pads, augment.config.tactile_shift, augment.rand) : ex.tactile;
   for (let i = 0; i < dims.tactile; i++) {
-    const f = ex.tactile[i] * overload;
+    const f = forces[i] * overload;
     const v = (Math.sign(f) * Math.log1p(Math.abs(f))) / norm.tactile.std[0];
     tac[i] = mask[1] ? 0 : v + (augment ? gaussian(augment.rand) * augment.config.tactile_noise : 0);
   }

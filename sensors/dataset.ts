@@ -377,7 +377,8 @@ export interface Layout {
   image: { width: number; height: number };
   /** The camera's vertical focal length over its image height (fy / height), from its intrinsics (absent without them). */
   focal?: number;
-  tactile: { streams: string[]; taxels: number[] };
+  /** Per tactile stream: its value count (rows × cols × 3) and, for datasets that recorded it, its grid. */
+  tactile: { streams: string[]; taxels: number[]; grids?: { rows: number; cols: number }[] };
   smell: { stream: string | null; channels: string[]; history: number };
   proprio: { stream: string | null; names: string[] };
   action: { stream: string | null; horizon: number; names: string[] };
@@ -665,7 +666,7 @@ export class Dataset {
       camera: cameras.includes(DEFAULT_STREAMS.camera) ? DEFAULT_STREAMS.camera : (cameras.find((n) => n !== scene && n !== DEFAULT_STREAMS.sceneCamera) ?? null),
       scene_camera: scene,
       image: options.image ?? { width: 128, height: 96 },
-      tactile: { streams: of('tactile'), taxels: [] },
+      tactile: { streams: of('tactile'), taxels: [], grids: [] },
       smell: { stream: of('smell')[0] ?? null, channels: [], history: options.smell_history ?? 8 },
       proprio: { stream: of('proprio')[0] ?? null, names: [] },
       action: { stream: of('action')[0] ?? null, horizon: options.horizon, names: ACTION_NAMES },
@@ -678,6 +679,7 @@ export class Dataset {
           const t = first.data as TactileData;
           if (!isTactileTaxels(t)) throw new Error(`${ep.info.file}: ${name} is a tactile image; batches take taxel pads only`);
           layout.tactile.taxels[i] = t.rows * t.cols * 3;
+          layout.tactile.grids![i] = { rows: t.rows, cols: t.cols };
         }
       }
       const smell = layout.smell.stream ? ep.series.get(layout.smell.stream)?.[0] : undefined;
