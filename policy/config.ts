@@ -72,8 +72,8 @@ export const AugmentConfig = z.object({
     .default(null),
   /**
    * Move each tactile pad's contact by up to this many taxels in rows and columns (each pad on its
-   * own, what leaves the grid lost): where an object presses on the pad does not say how firmly it
-   * is held (policy/features.ts shiftTaxels). 0 = off.
+   * own; a press moved past the edge is felt at the edge): where an object presses on the pad does
+   * not say how firmly it is held (policy/features.ts shiftTaxels). 0 = off.
    */
   tactile_shift: z.number().int().min(0).max(8).default(0),
   /** Gaussian noise on normalized touch and smell features. */

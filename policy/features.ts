@@ -197,10 +197,12 @@ export function overloadGain(ex: PolicyExample, augment: Augment): number {
 
 /**
  * augment.tactile_shift: each pad's contact moved by a random whole number of taxels (up to `reach`
- * in rows and in columns, each pad on its own), what leaves the grid lost, the emptied taxels 0.
- * Where on the pad an object presses does not say how firmly it is held, but three demonstrations
- * grasp at three heights within a few millimetres, and a network fitted to them reads the rows those
- * touched: one row lower, the firm grip of a training frame read as no grip at all (docs/results.md).
+ * in rows and in columns, each pad on its own). A press moved past the grid's edge is felt at the
+ * edge taxels, its force kept: dropped, it would teach that a weaker reading can be the same firm
+ * grip (measured: that policy stopped closing at a third of the demonstrations' force). Where on the
+ * pad an object presses does not say how firmly it is held, but three demonstrations grasp at three
+ * heights within a few millimetres, and a network fitted to them reads the rows those touched: one
+ * row lower, the firm grip of a training frame read as no grip at all (docs/results.md).
  */
 export function shiftTaxels(forces: Float32Array, pads: NonNullable<FeatureDims['pads']>, reach: number, rand: () => number): Float32Array {
   const out = new Float32Array(forces.length);
@@ -208,12 +210,10 @@ export function shiftTaxels(forces: Float32Array, pads: NonNullable<FeatureDims[
     const dr = Math.floor(rand() * (2 * reach + 1)) - reach;
     const dc = Math.floor(rand() * (2 * reach + 1)) - reach;
     for (let r = 0; r < rows; r++) {
-      const sr = r - dr;
-      if (sr < 0 || sr >= rows) continue;
+      const tr = Math.min(rows - 1, Math.max(0, r + dr));
       for (let c = 0; c < cols; c++) {
-        const sc = c - dc;
-        if (sc < 0 || sc >= cols) continue;
-        for (let k = 0; k < 3; k++) out[offset + (r * cols + c) * 3 + k] = forces[offset + (sr * cols + sc) * 3 + k];
+        const tc = Math.min(cols - 1, Math.max(0, c + dc));
+        for (let k = 0; k < 3; k++) out[offset + (tr * cols + tc) * 3 + k] += forces[offset + (r * cols + c) * 3 + k];
       }
     }
   }

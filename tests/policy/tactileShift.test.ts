@@ -1,6 +1,6 @@
 // augment.tactile_shift: each pad's contact moves by whole taxels, the force
-// triples kept whole, what leaves the grid lost; every offset within the
-// reach is drawn; off by default; and the dataset's layout gives the grids
+// triples kept whole, a press moved past the edge felt at the edge; every
+// offset within the reach is drawn; off by default; and the dataset's layout gives the grids
 // it moves across.
 import path from 'node:path';
 import os from 'node:os';
@@ -46,11 +46,24 @@ describe('augment.tactile_shift', () => {
     expect(out.reduce((a, v) => a + Math.abs(v), 0)).toBeCloseTo(0.1 + 0.2 + 1.5 + 0.3 + 0.4 + 2.5, 5);
   });
 
-  it('loses a press moved off the grid instead of wrapping it', () => {
-    const draws = [0.99, 0.5, 0.5, 0.5]; // left pad one row down from the last row
+  it('feels a press moved past the edge at the edge, its force kept', () => {
+    const draws = [0.99, 0.5, 0, 0]; // left pad one row down from the last row; right pad up and left from the corner
     const out = shiftTaxels(press([2, 1], [0, 0]), pads, 1, () => draws.shift()!);
-    expect(where(out)[0]).toEqual([-1, -1]);
-    expect(where(out)[1]).toEqual([0, 0]);
+    expect(where(out)).toEqual([
+      [2, 1],
+      [0, 0],
+    ]);
+    expect(out.reduce((a, v) => a + v, 0)).toBeCloseTo(0.1 - 0.2 + 1.5 + 0.3 + 0.4 + 2.5, 5);
+  });
+
+  it('adds presses that meet at the edge', () => {
+    const f = new Float32Array(2 * PAD);
+    f[(1 * 2 + 0) * 3 + 2] = 1; // row 1 and row 2 of column 0
+    f[(2 * 2 + 0) * 3 + 2] = 2;
+    const draws = [0.99, 0.5, 0.5, 0.5]; // one row down: both end in row 2
+    const out = shiftTaxels(f, pads, 1, () => draws.shift()!);
+    expect(out[(2 * 2 + 0) * 3 + 2]).toBe(3);
+    expect(out[(1 * 2 + 0) * 3 + 2]).toBe(0);
   });
 
   it('draws every offset within the reach, through encodeExample', () => {
@@ -68,8 +81,8 @@ describe('augment.tactile_shift', () => {
       encodeExample(ex, 0, batch, config, norm, dims, { rand, config: config.augment });
       seen.add(JSON.stringify(where(batch.tactile)[0]));
     }
-    // From row 1, column 0 of a 3×2 pad: rows 0–2, columns 0–1, or moved off the side (column −1).
-    expect([...seen].sort()).toEqual(['[-1,-1]', '[0,0]', '[0,1]', '[1,0]', '[1,1]', '[2,0]', '[2,1]']);
+    // From row 1, column 0 of a 3×2 pad: rows 0–2, columns 0–1 (column −1 is felt at column 0).
+    expect([...seen].sort()).toEqual(['[0,0]', '[0,1]', '[1,0]', '[1,1]', '[2,0]', '[2,1]']);
     expect(defaultConfig().augment.tactile_shift).toBe(0);
   });
 
