@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { MODALITIES } from '../policy/index.ts';
+import { MODALITIES, missingPolicyFile } from '../policy/index.ts';
 import { TraceWriter, evaluatePolicy, formatRate, milestoneLabel, pct, writeEvalReport, writeStrips } from '../runtime/index.ts';
 import { TASK_NAMES } from '../sim/index.ts';
 import { CliError } from './errors.ts';
@@ -28,7 +28,8 @@ const EvalFlags = z.object({
 
 export async function evalCommand(raw: Record<string, unknown>): Promise<void> {
   const flags = parseFlags(EvalFlags, raw);
-  if (!fs.existsSync(flags.policy)) throw new CliError(`--policy: no such checkpoint: ${flags.policy}`);
+  const missing = missingPolicyFile(flags.policy);
+  if (missing) throw new CliError(`--policy: no such checkpoint: ${missing}`);
   if (flags.trace && !fs.existsSync(path.dirname(path.resolve(flags.trace)))) throw new CliError(`--trace: no such directory: ${path.dirname(flags.trace)}`, 2);
   const trace = flags.trace ? new TraceWriter(flags.trace) : null;
   const bar = progressBar(`eval ${flags.task}`);

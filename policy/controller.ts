@@ -1,16 +1,15 @@
 // What `eval` and the daemon drive: anything that turns a synchronizer frame
 // into an action. A checkpoint's config names its kind; this registry maps
 // the kind to the class that runs it (LeRobot's factory, in one function).
-import fs from 'node:fs';
 import { observationStreams, type ActionData, type Frame } from '../sensors/index.ts';
-import { decodeSafetensors, loadCheckpoint, type CheckpointMeta } from './checkpoint.ts';
+import type { CheckpointMeta } from './checkpoint.ts';
 import type { Modality } from './config.ts';
 import { ACTION_DIM, allocFeatureBatch, denormalizeAction, encodeExample } from './features.ts';
 import { nearestBlocks, nearestFeatures, queryNearest, type NearestTable } from './nearest.ts';
 import { exampleFromFrame } from './observe.ts';
 import { EpisodeContext } from './context.ts';
 import { waypointAction } from './waypoints.ts';
-import { PolicyRunner, percentile, type RunnerOptions } from './runner.ts';
+import { percentile } from './runner.ts';
 
 export interface Controller {
   readonly kind: string;
@@ -171,20 +170,4 @@ export function ensembleStep(chunks: { tick: number; actions: Float32Array }[], 
   });
   for (let j = 0; j < ACTION_DIM; j++) a[j] /= total;
   return { linear: [a[0], a[1], a[2]], angular: [a[3], a[4], a[5]], gripper: Math.min(1, Math.max(0, a[6])) };
-}
-
-export async function loadController(file: string, options: RunnerOptions = {}): Promise<Controller> {
-  const { meta } = loadCheckpoint(file);
-  if (meta.config.kind === 'nearest') {
-    const { tensors } = decodeSafetensors(fs.readFileSync(file), file);
-    const features = tensors.features;
-    const actions = tensors.actions;
-    if (!features || !actions) throw new Error(`${file}: a nearest-neighbour checkpoint needs 'features' and 'actions' tensors`);
-    const F = nearestBlocks(meta.dims).reduce((a, b) => a + b, 0);
-    if (features.shape[1] !== F || actions.shape[1] !== meta.config.chunk * ACTION_DIM || features.shape[0] !== actions.shape[0]) {
-      throw new Error(`${file}: table shapes [${features.shape}] / [${actions.shape}] do not match the config (features ${F}, chunk ${meta.config.chunk})`);
-    }
-    return new NearestRunner(meta, { features: features.data, actions: actions.data, blocks: nearestBlocks(meta.dims) }, options.mask);
-  }
-  return PolicyRunner.load(file, options);
 }

@@ -121,7 +121,7 @@ export class PolicyRunner implements Controller {
   }
 
   /** predict(), with the example the chunk was predicted from (waypoint tracking reads its pose). */
-  private async infer(frame: Frame): Promise<{ ex: Example; chunk: Float32Array }> {
+  async infer(frame: Frame): Promise<{ ex: Example; chunk: Float32Array }> {
     const { config, dims, normalizer } = this.meta;
     const ex = this.context.observe(exampleFromFrame(frame, this.meta, this.options.mask));
     encodeExample(ex, 0, this.batch, config, normalizer, dims, null);

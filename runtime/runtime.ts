@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_HISTORY, observationStreams, DEFAULT_RATE_HZ, LogWriter, Stream, Synchronizer, levelValue, modalityOf, type Frame, type Sample, type SlotOptions, type StreamConfigInput } from '../sensors/index.ts';
-import { loadController, type Controller } from '../policy/index.ts';
+import { loadController, missingPolicyFile, type Controller } from '../policy/index.ts';
 import type { RuntimeConfig, StreamEntry } from './config.ts';
 import { ControlLoop } from './controlLoop.ts';
 import { HealthMonitor, StopGate, toDiagnostics, type HealthReport, type MonitoredStream } from './healthMonitor.ts';
@@ -24,7 +24,8 @@ export interface RuntimeLogger extends Logger {
 /** `scripted:NAME[?…]` or a checkpoint file. */
 export async function createController(spec: string, backend: 'auto' | 'webgpu' | 'cpu' = 'auto'): Promise<Controller> {
   if (isScriptedSpec(spec)) return ScriptedController.fromSpec(spec);
-  if (!fs.existsSync(spec)) throw new Error(`--policy: no such checkpoint: ${spec}`);
+  const missing = missingPolicyFile(spec);
+  if (missing) throw new Error(`--policy: no such checkpoint: ${missing}`);
   return loadController(spec, { backend });
 }
 

@@ -1,0 +1,83 @@
+// Several policies run as one (`--policy a.safetensors,b.safetensors`): the
+// element-wise median of their chunks, tracked like one policy's; members
+// that read other inputs or predict other actions are refused by name; and
+// eval names the member it cannot find.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint, loadController, PolicyRunner, trainPolicy } from '../../policy/index.ts';
+import { EnsembleRunner, medianChunk } from '../../policy/ensemble.ts';
+import { ActionBlender } from '../../policy/controller.ts';
+import { Dataset, episodeFrames, frameToExample, observationStreams } from '../../sensors/index.ts';
+import { makeTinyDataset } from './fixtures.ts';
+import { senseact } from '../helpers/cli.ts';
+
+describe('medianChunk', () => {
+  it('takes the middle member per element, and the mean of the middle two for an even count', () => {
+    const a = Float32Array.of(0, 10, -1);
+    const b = Float32Array.of(1, -5, -2);
+    const c = Float32Array.of(100, 0, -3);
+    expect([...medianChunk([a, b, c])]).toEqual([1, 0, -2]);
+    expect([...medianChunk([a, b])]).toEqual([0.5, 2.5, -1.5]);
+    // One member far off does not move a median of three.
+    expect(medianChunk([a, b, Float32Array.of(1e6, 1e6, 1e6)])[0]).toBe(1);
+  });
+});
+
+describe('an ensemble of trained policies', () => {
+  let dir: string;
+  let runs: string;
+  const WAYPOINT = { width: 32, heads: 2, ffn: 64, image: { width: 16, height: 16 }, action: { kind: 'waypoint', gripper: 'delta' }, train: { steps: 5, val_fraction: 0 } };
+  const member = (name: string) => path.join(runs, `${name}.safetensors`);
+  beforeAll(async () => {
+    dir = await makeTinyDataset(1, 3);
+    runs = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-ens-'));
+    for (const [name, seed] of [['a', 0], ['b', 1], ['c', 2]] as const) await trainPolicy({ data: dir, out: member(name), backend: 'cpu', resume: false, config: { ...WAYPOINT, train: { ...WAYPOINT.train, seed } } });
+    await trainPolicy({ data: dir, out: member('short'), backend: 'cpu', resume: false, config: { ...WAYPOINT, chunk: 5 } });
+  }, 180_000);
+  afterAll(() => {
+    fs.rmSync(runs, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('tracks the median of its members\' chunks, tick by tick, as one policy tracks its own', async () => {
+    const files = ['a', 'b', 'c'].map(member);
+    const ensemble = await loadController(files.join(','), { backend: 'cpu' });
+    const members = await Promise.all(files.map((f) => PolicyRunner.load(f, { backend: 'cpu' })));
+    try {
+      expect(ensemble).toBeInstanceOf(EnsembleRunner);
+      const { meta } = loadCheckpoint(files[0]);
+      const blender = ActionBlender.for(meta);
+      const frames = [...episodeFrames(await (await Dataset.open(dir)).episode(0), { rate_hz: meta.config.rate_hz, streams: observationStreams(meta.layout) })].slice(5, 25);
+      ensemble.reset();
+      for (const m of members) m.reset();
+      let differs = 0;
+      for (const frame of frames) {
+        const chunks = await Promise.all(members.map((m) => m.predict(frame)));
+        if (chunks.some((c) => c.some((v, i) => Math.abs(v - chunks[0][i]) > 1e-4))) differs++;
+        const expected = blender.step(medianChunk(chunks), frameToExample(frame, meta.layout));
+        const got = await ensemble.act(frame);
+        for (let j = 0; j < 3; j++) expect(got.linear[j]).toBeCloseTo(expected.linear[j], 5);
+        expect(got.angular[2]).toBeCloseTo(expected.angular[2], 5);
+        expect(got.gripper).toBeCloseTo(expected.gripper, 5);
+      }
+      // The members are different networks: the test would not see a median that took one member's chunk.
+      expect(differs).toBe(frames.length);
+      expect(ensemble.trainedSeeds).toEqual(members[0].trainedSeeds);
+    } finally {
+      ensemble.dispose();
+      for (const m of members) m.dispose();
+    }
+  }, 120_000);
+
+  it('refuses a member that predicts another chunk length, naming it', async () => {
+    await expect(loadController([member('a'), member('short')].join(','), { backend: 'cpu' })).rejects.toThrow(/short\.safetensors: its chunk length differs from .*a\.safetensors/);
+  });
+
+  it('eval names the member it cannot find', () => {
+    const run = senseact(['eval', '--policy', `${member('a')},${path.join(runs, 'missing.safetensors')}`, '--task', 'gentle-grasp', '--episodes', '1', '--seed', '1000'], {}, 60_000);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/--policy: no such checkpoint: \S*missing\.safetensors$/m);
+  });
+});
