@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { MODALITIES, missingPolicyFile } from '../policy/index.ts';
+import { MODALITIES, missingPolicyFile, policyFiles } from '../policy/index.ts';
 import { TraceWriter, evaluatePolicy, formatRate, milestoneLabel, pct, writeEvalReport, writeStrips } from '../runtime/index.ts';
 import { TASK_NAMES } from '../sim/index.ts';
 import { CliError } from './errors.ts';
@@ -59,8 +59,11 @@ export async function evalCommand(raw: Record<string, unknown>): Promise<void> {
     }
   })();
   trace?.close();
-  const report = flags.report ?? flags.policy.replace(/\.safetensors$/, '') + `.eval-${flags.task}${flags.mask.length ? '-mask-' + flags.mask.join('+') : ''}.html`;
-  writeEvalReport(report, result, outcomes, flags.policy.replace(/\.safetensors$/, '') + '.loss.svg');
+  // An ensemble's report and loss curve are its first member's, the report named for the ensemble.
+  const files = policyFiles(flags.policy);
+  const stem = files[0].replace(/\.safetensors$/, '');
+  const report = flags.report ?? stem + `${files.length > 1 ? `.ensemble-${files.length}` : ''}.eval-${flags.task}${flags.mask.length ? '-mask-' + flags.mask.join('+') : ''}.html`;
+  writeEvalReport(report, result, outcomes, stem + '.loss.svg');
   if (flags.strips) writeStrips(path.dirname(flags.strips), path.basename(flags.strips), outcomes);
   if (flags.json) printJson(result);
   else {

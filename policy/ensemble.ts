@@ -87,6 +87,12 @@ function mismatch(a: CheckpointMeta, b: CheckpointMeta): string | null {
   if (a.config.kind !== 'multimodal' || b.config.kind !== 'multimodal') return 'a nearest-neighbour table cannot join an ensemble';
   if (JSON.stringify(a.config.action) !== JSON.stringify(b.config.action)) return 'its action settings differ';
   if (a.config.chunk !== b.config.chunk) return 'its chunk length differs';
-  if (JSON.stringify(a.layout) !== JSON.stringify(b.layout)) return 'its dataset layout differs';
+  if (JSON.stringify(inputs(a)) !== JSON.stringify(inputs(b))) return 'it reads other streams or shapes';
   return null;
+}
+
+/** What a member reads: its streams, their shapes and names (not, say, whether its layout recorded the pads' grids). */
+function inputs(m: CheckpointMeta): unknown {
+  const { camera, scene_camera, image, tactile, smell, proprio, action } = m.layout;
+  return { camera, scene_camera, image, tactile: { streams: tactile.streams, taxels: tactile.taxels }, smell, proprio, action, modalities: m.config.modalities, dims: m.dims };
 }
