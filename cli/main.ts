@@ -101,6 +101,7 @@ export function buildProgram(): Command {
     .option('--kind <kind>', 'multimodal (the network) | nearest (VINN-style baseline)', 'multimodal')
     .option('--recipe <name>', 'a named policy config: few-shot (docs/policy.md); --config and flags override it')
     .option('--config <file>', 'a JSON policy config (sizes, modalities, chunk, history, augmentation, training); flags override it')
+    .option('--members <k>', 'train an ensemble: K checkpoints FILE-m0…, seeds S…S+K−1, run together with --policy a,b,… (docs/policy.md)')
     .option('--fresh', 'ignore a saved training state and start over')
     .option('--json', 'print one JSON object on stdout')
     .action(async (opts: Record<string, unknown>) => (await import('./train.ts')).trainCommand(opts));
@@ -120,7 +121,7 @@ export function buildProgram(): Command {
 
   sub(program, 'eval')
     .description('evaluate a policy in the simulator on held-out seeds, with a 95% Wilson interval')
-    .requiredOption('--policy <file>', 'checkpoint (.safetensors)')
+    .requiredOption('--policy <file>', 'checkpoint (.safetensors), or an ensemble\'s checkpoints separated by commas')
     .requiredOption('--task <task>', 'pick-place | open-door | find-smell | gentle-grasp')
     .option('--episodes <n>', 'episodes', '50')
     .option('--seed <s>', 'first seed (training seeds are skipped)', '1000')
@@ -134,7 +135,7 @@ export function buildProgram(): Command {
 
   sub(program, 'serve')
     .description('run a policy on a robot as a monitored daemon')
-    .requiredOption('--policy <file>', 'checkpoint')
+    .requiredOption('--policy <file>', 'checkpoint, or an ensemble\'s checkpoints separated by commas')
     .requiredOption('--robot <url>', 'ws://HOST:PORT')
     .option('--http <host:port>', 'health and metrics address', '127.0.0.1:8080')
     .option('--config <file>', 'runtime config (JSON or YAML)')

@@ -1,4 +1,4 @@
-// `senseact train --data DIR --out FILE.safetensors [--recipe NAME] [--config FILE] [--steps N] [--backend webgpu|cpu] [--seed S]`
+// `senseact train --data DIR --out FILE.safetensors [--recipe NAME] [--config FILE] [--steps N] [--backend webgpu|cpu] [--seed S] [--members K]`
 import fs from 'node:fs';
 import { z } from 'zod';
 import { PolicyConfig, RECIPES, RECIPE_NAMES, TrainRefusal, trainPolicy } from '../policy/index.ts';
@@ -20,6 +20,7 @@ const TrainFlags = z.object({
   kind: z.enum(['multimodal', 'nearest'], { message: '--kind must be multimodal or nearest' }).default('multimodal'),
   config: z.string().min(1).optional(),
   recipe: z.enum(RECIPE_NAMES, { message: `--recipe must be one of: ${RECIPE_NAMES.join(', ')}` }).optional(),
+  members: intString('--members', 1, 16).default(1),
   fresh: z.boolean().default(false),
   json: z.boolean().default(false),
 });
@@ -45,7 +46,23 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
     train: { ...baseTrain, seed: raw.seed === undefined ? (baseTrain.seed ?? flags.seed) : flags.seed, ...(flags.steps ? { steps: flags.steps } : {}), ...(flags.lr ? { lr: flags.lr } : {}), ...(flags.batch ? { batch_size: flags.batch } : {}) },
     ...(flags.modalities ? { modalities: flags.modalities.split(',').map((s) => s.trim()) } : {}),
   };
-  const bar = progressBar('train');
+  if (flags.members > 1 && flags.kind === 'nearest') throw new CliError('--members: an ensemble is of trained networks; the nearest-neighbour table has no training seed', 2);
+  // An ensemble (policy/ensemble.ts): the same training from seeds seed, seed+1, …, one checkpoint each.
+  const outs = flags.members === 1 ? [flags.out] : Array.from({ length: flags.members }, (_, i) => flags.out.replace(/\.safetensors$/, `-m${i}.safetensors`));
+  const results = [];
+  for (const [i, out] of outs.entries()) {
+    const train = { ...(config.train as object), seed: (config.train.seed as number) + i };
+    results.push(await trainOne(flags, { ...config, train }, out, outs.length > 1 ? `member ${i + 1}/${outs.length}` : ''));
+  }
+  if (flags.json) printJson(outs.length === 1 ? results[0] : { policy: outs.join(','), members: results });
+  else if (outs.length > 1) {
+    const seconds = results.reduce((a, r) => a + r.seconds, 0);
+    process.stderr.write(`trained an ensemble of ${outs.length} in ${seconds.toFixed(0)} s; run it with --policy ${outs.join(',')}\n`);
+  }
+}
+
+async function trainOne(flags: z.infer<typeof TrainFlags>, config: Record<string, unknown>, out: string, member: string) {
+  const bar = progressBar(member ? `train ${member}` : 'train');
   const log = (line: string) => {
     if (!flags.json) process.stderr.write(line + '\n');
   };
@@ -53,7 +70,7 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
   try {
     result = await trainPolicy({
       data: flags.data,
-      out: flags.out,
+      out,
       config,
       backend: flags.backend,
       resume: !flags.fresh,
@@ -68,8 +85,7 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
   } finally {
     bar.stop();
   }
-  if (flags.json) printJson(result);
-  else if (flags.kind === 'nearest') {
+  if (flags.kind === 'nearest') {
     log(`stored ${result.examples.train} frames for the nearest-neighbour baseline in ${result.seconds.toFixed(1)} s`);
     log(`wrote ${result.checkpoint}, ${result.config}`);
   } else {
@@ -81,6 +97,7 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
     }
     log(`wrote ${result.checkpoint}, ${result.config}, ${result.curve}`);
   }
+  return result;
 }
 
 /** Validates a --config file whole, and yields it as written: its parsed form has every default filled in, which would undo a recipe. */

@@ -75,6 +75,22 @@ describe('an ensemble of trained policies', () => {
     await expect(loadController([member('a'), member('short')].join(','), { backend: 'cpu' })).rejects.toThrow(/short\.safetensors: its chunk length differs from .*a\.safetensors/);
   });
 
+  it('train --members K trains K checkpoints from seeds S…S+K−1 and prints the --policy that runs them', () => {
+    const config = path.join(runs, 'tiny.json');
+    fs.writeFileSync(config, JSON.stringify({ ...WAYPOINT, train: { steps: 3, val_fraction: 0 } }));
+    const out = path.join(runs, 'ens.safetensors');
+    const run = senseact(['train', '--data', dir, '--out', out, '--config', config, '--backend', 'cpu', '--seed', '7', '--members', '2', '--json'], {}, 120_000);
+    expect(run.status, run.stderr).toBe(0);
+    const printed = JSON.parse(run.stdout);
+    const members = [path.join(runs, 'ens-m0.safetensors'), path.join(runs, 'ens-m1.safetensors')];
+    expect(printed.policy).toBe(members.join(','));
+    expect(members.map((m) => loadCheckpoint(m).meta.config.train.seed)).toEqual([7, 8]);
+    expect(fs.existsSync(out)).toBe(false);
+    const nearest = senseact(['train', '--data', dir, '--out', out, '--kind', 'nearest', '--members', '2'], {}, 60_000);
+    expect(nearest.status).toBe(2);
+    expect(nearest.stderr).toMatch(/--members: an ensemble is of trained networks/);
+  }, 120_000);
+
   it('eval names the member it cannot find', () => {
     const run = senseact(['eval', '--policy', `${member('a')},${path.join(runs, 'missing.safetensors')}`, '--task', 'gentle-grasp', '--episodes', '1', '--seed', '1000'], {}, 60_000);
     expect(run.status).not.toBe(0);
