@@ -59,8 +59,8 @@ export const AugmentConfig = z.object({
    * are shown, in `share` of draws, with every taxel force multiplied by one gain drawn in
    * [1, `max_gain`]. A grip firmer than any demonstration's still says "stop closing": the
    * direction three demonstrations cannot show, since each stops at the force it meant to reach
-   * and the network never sees more (gentle-grasp's crushes are squeezes that go on past it).
-   * null = off.
+   * and the network never sees more. Measured on gentle-grasp, it halved the successes (docs/results.md,
+   * "An ensemble of six"). null = off.
    */
   touch_overload: z
     .object({
@@ -73,7 +73,8 @@ export const AugmentConfig = z.object({
   /**
    * Move each tactile pad's contact by up to this many taxels in rows and columns (each pad on its
    * own; a press moved past the edge is felt at the edge): where an object presses on the pad does
-   * not say how firmly it is held (policy/features.ts shiftTaxels). 0 = off.
+   * not say how firmly it is held (policy/features.ts shiftTaxels). Measured on gentle-grasp, no gain:
+   * the policy then grasped higher and weakly (docs/results.md, "An ensemble of six"). 0 = off.
    */
   tactile_shift: z.number().int().min(0).max(8).default(0),
   /** Gaussian noise on normalized touch and smell features. */

@@ -2,9 +2,9 @@
 // predicts its chunk from the same frame and the controller tracks their
 // element-wise median (the mean of the middle two for an even count). From
 // three demonstrations the training seed decides more than any setting
-// measured (gentle-grasp: 0 to 49 of 50 over four seeds), and each seed's
-// failure is its own bias (one descends 2 cm behind every cup, another grips
-// a row lower on the pad); a median of members keeps what most agree on.
+// measured (gentle-grasp: 0 to 49 of 50 over six seeds), and each seed's
+// failure is its own bias (one descends too low and behind the cup, another
+// grips a row lower on the pad); a median of members keeps what most agree on.
 import type { ActionData, Frame } from '../sensors/index.ts';
 import type { CheckpointMeta } from './checkpoint.ts';
 import { ActionBlender, isBlind, type Controller } from './controller.ts';

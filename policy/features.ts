@@ -202,7 +202,8 @@ export function overloadGain(ex: PolicyExample, augment: Augment): number {
  * grip (measured: that policy stopped closing at a third of the demonstrations' force). Where on the
  * pad an object presses does not say how firmly it is held, but three demonstrations grasp at three
  * heights within a few millimetres, and a network fitted to them reads the rows those touched: one
- * row lower, the firm grip of a training frame read as no grip at all (docs/results.md).
+ * row lower, the firm grip of a training frame read as no grip at all. Shifted, it grasped higher and
+ * weakly instead (docs/results.md, "An ensemble of six").
  */
 export function shiftTaxels(forces: Float32Array, pads: NonNullable<FeatureDims['pads']>, reach: number, rand: () => number): Float32Array {
   const out = new Float32Array(forces.length);
