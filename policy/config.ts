@@ -54,10 +54,9 @@ export const AugmentConfig = z.object({
   view_depth: z.number().positive().max(5).default(0.09),
   /**
    * Waypoint actions with a delta gripper: frames where the demonstration holds its grip (the
-   * gripper label neither closes nor opens over the chunk) while the pads together feel at least `contact` N
-   * of normal force
-   * are shown, in `share` of draws, with every taxel force multiplied by one gain drawn in
-   * [1, `max_gain`]. A grip firmer than any demonstration's still says "stop closing": the
+   * gripper label neither closes nor opens over the chunk) while the pads together feel at least
+   * `contact` N of normal force are shown, in `share` of draws, with every taxel force multiplied by
+   * one gain drawn in [1, `max_gain`]. A grip firmer than any demonstration's still says "stop closing": the
    * direction three demonstrations cannot show, since each stops at the force it meant to reach
    * and the network never sees more. Measured on gentle-grasp, it halved the successes (docs/results.md,
    * "An ensemble of six"). null = off.

@@ -1,6 +1,6 @@
 // What `eval` and the daemon drive: anything that turns a synchronizer frame
-// into an action. A checkpoint's config names its kind; this registry maps
-// the kind to the class that runs it (LeRobot's factory, in one function).
+// into an action, the nearest-neighbour baseline's runner, and the blending of
+// chunks every runner shares. Which class runs a checkpoint: policy/load.ts.
 import { observationStreams, type ActionData, type Frame } from '../sensors/index.ts';
 import type { CheckpointMeta } from './checkpoint.ts';
 import type { Modality } from './config.ts';

@@ -15,8 +15,12 @@ export class EnsembleRunner implements Controller {
   private readonly blender: ActionBlender;
   private readonly latenciesMs: number[] = [];
 
-  private constructor(private readonly members: PolicyRunner[]) {
-    this.blender = ActionBlender.for(members[0].meta);
+  private constructor(
+    private readonly members: PolicyRunner[],
+    noEnsemble = false,
+  ) {
+    // The members' chunks are blended over time as one policy's would be (or not, with noEnsemble).
+    this.blender = ActionBlender.for(members[0].meta, noEnsemble);
   }
 
   static async load(files: readonly string[], options: RunnerOptions = {}): Promise<EnsembleRunner> {
@@ -28,7 +32,7 @@ export class EnsembleRunner implements Controller {
         const why = mismatch(first.meta, m.meta);
         if (why) throw new Error(`${files[i]}: ${why} from ${files[0]}; an ensemble's members read the same inputs and predict the same actions`);
       }
-      return new EnsembleRunner(members);
+      return new EnsembleRunner(members, options.noEnsemble);
     } catch (err) {
       for (const m of members) m.dispose();
       throw err;
