@@ -102,6 +102,7 @@ export function buildProgram(): Command {
     .option('--recipe <name>', 'a named policy config: few-shot (docs/policy.md); --config and flags override it')
     .option('--config <file>', 'a JSON policy config (sizes, modalities, chunk, history, augmentation, training); flags override it')
     .option('--members <k>', 'train an ensemble: K checkpoints FILE-m0…, seeds S…S+K−1, run together with --policy a,b,… (docs/policy.md)')
+    .option('--jobs <j>', 'with --members: members trained at once, each in its own process (default: one per core)')
     .option('--fresh', 'ignore a saved training state and start over')
     .option('--json', 'print one JSON object on stdout')
     .action(async (opts: Record<string, unknown>) => (await import('./train.ts')).trainCommand(opts));

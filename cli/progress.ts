@@ -29,3 +29,34 @@ export function progressBar(label: string): ProgressBar {
     },
   };
 }
+
+/** Several bars at once (an ensemble's members training side by side), and log lines printed above them. */
+export interface ProgressBars {
+  bar(label: string): ProgressBar;
+  log(line: string): void;
+  stop(): void;
+}
+
+export function progressBars(): ProgressBars {
+  if (!process.stderr.isTTY) return { bar: () => ({ update: () => {}, stop: () => {} }), log: (line) => process.stderr.write(line + '\n'), stop: () => {} };
+  const multi = new cliProgress.MultiBar({ stream: process.stderr, format: '{label} [{bar}] {value}/{total} ETA {eta_formatted} {what}', hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+  return {
+    bar(label) {
+      let bar: cliProgress.SingleBar | null = null;
+      return {
+        update(done, total, what) {
+          if (!bar) bar = multi.create(total, done, { label, what });
+          else {
+            bar.setTotal(total);
+            bar.update(done, { what });
+          }
+        },
+        stop() {
+          if (bar) multi.remove(bar);
+        },
+      };
+    },
+    log: (line) => multi.log(line + '\n'),
+    stop: () => multi.stop(),
+  };
+}

@@ -1,12 +1,14 @@
-// `senseact train --data DIR --out FILE.safetensors [--recipe NAME] [--config FILE] [--steps N] [--backend webgpu|cpu] [--seed S] [--members K]`
+// `senseact train --data DIR --out FILE.safetensors [--recipe NAME] [--config FILE] [--steps N] [--backend webgpu|cpu] [--seed S] [--members K [--jobs J]]`
 import fs from 'node:fs';
+import os from 'node:os';
 import { z } from 'zod';
-import { PolicyConfig, RECIPES, RECIPE_NAMES, TrainRefusal, trainPolicy } from '../policy/index.ts';
+import { PolicyConfig, RECIPES, RECIPE_NAMES } from '../policy/index.ts';
 import { readJsonFile } from '../sensors/index.ts';
 import { CliError } from './errors.ts';
 import { intString, numString, parseFlags, printJson } from './flags.ts';
 import { progressBar } from './progress.ts';
-import { simShiftRenderer } from './shifts.ts';
+import { progressText, summaryLines, trainJob, type MemberJob } from './trainJob.ts';
+import { trainMembers } from './trainMembers.ts';
 
 const TrainFlags = z.object({
   data: z.string().min(1),
@@ -21,6 +23,7 @@ const TrainFlags = z.object({
   config: z.string().min(1).optional(),
   recipe: z.enum(RECIPE_NAMES, { message: `--recipe must be one of: ${RECIPE_NAMES.join(', ')}` }).optional(),
   members: intString('--members', 1, 16).default(1),
+  jobs: intString('--jobs', 1, 16).optional(),
   fresh: z.boolean().default(false),
   json: z.boolean().default(false),
 });
@@ -49,54 +52,32 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
   if (flags.members > 1 && flags.kind === 'nearest') throw new CliError('--members: an ensemble is of trained networks; the nearest-neighbour table has no training seed', 2);
   // An ensemble (policy/ensemble.ts): the same training from seeds seed, seed+1, …, one checkpoint each.
   const outs = flags.members === 1 ? [flags.out] : Array.from({ length: flags.members }, (_, i) => flags.out.replace(/\.safetensors$/, `-m${i}.safetensors`));
-  const results = [];
-  for (const [i, out] of outs.entries()) {
-    const train = { ...(config.train as object), seed: (config.train.seed as number) + i };
-    results.push(await trainOne(flags, { ...config, train }, out, outs.length > 1 ? `member ${i + 1}/${outs.length}` : ''));
-  }
+  const jobs: MemberJob[] = outs.map((out, i) => ({ data: flags.data, out, config: { ...config, train: { ...config.train, seed: (config.train.seed as number) + i } }, backend: flags.backend, resume: !flags.fresh }));
+  // Members side by side, each in its own process: by default as many as the machine has cores.
+  const parallel = Math.min(flags.jobs ?? os.availableParallelism(), jobs.length);
+  const started = performance.now();
+  const results = parallel > 1 ? await trainMembers(jobs, parallel, flags.kind, flags.json) : [];
+  if (parallel === 1) for (const [i, job] of jobs.entries()) results.push(await trainHere(job, flags.kind, flags.json, outs.length > 1 ? `member ${i + 1}/${outs.length}` : ''));
   if (flags.json) printJson(outs.length === 1 ? results[0] : { policy: outs.join(','), members: results });
   else if (outs.length > 1) {
     const seconds = results.reduce((a, r) => a + r.seconds, 0);
-    process.stderr.write(`trained an ensemble of ${outs.length} in ${seconds.toFixed(0)} s; run it with --policy ${outs.join(',')}\n`);
+    const wall = (performance.now() - started) / 1000;
+    process.stderr.write(`trained an ensemble of ${outs.length} in ${wall.toFixed(0)} s (${seconds.toFixed(0)} s of training, ${parallel} at a time); run it with --policy ${outs.join(',')}\n`);
   }
 }
 
-async function trainOne(flags: z.infer<typeof TrainFlags>, config: Record<string, unknown>, out: string, member: string) {
+async function trainHere(job: MemberJob, kind: 'multimodal' | 'nearest', quiet: boolean, member: string) {
   const bar = progressBar(member ? `train ${member}` : 'train');
   const log = (line: string) => {
-    if (!flags.json) process.stderr.write(line + '\n');
+    if (!quiet) process.stderr.write(line + '\n');
   };
   let result;
   try {
-    result = await trainPolicy({
-      data: flags.data,
-      out,
-      config,
-      backend: flags.backend,
-      resume: !flags.fresh,
-      log,
-      renderShifts: simShiftRenderer,
-      onProgress: (p) => bar.update(p.step, p.steps, `loss ${p.loss?.toFixed(4) ?? '…'}${p.valLoss !== null ? ` val ${p.valLoss.toFixed(4)}` : ''}`),
-    });
-  } catch (err) {
-    if (err instanceof z.ZodError) throw new CliError(`config: ${err.issues[0].path.join('.')}: ${err.issues[0].message}`, 2);
-    if (err instanceof TrainRefusal) throw new CliError(err.message, 2);
-    throw err;
+    result = await trainJob(job, { log, onProgress: (p) => bar.update(p.step, p.steps, progressText(p)) });
   } finally {
     bar.stop();
   }
-  if (flags.kind === 'nearest') {
-    log(`stored ${result.examples.train} frames for the nearest-neighbour baseline in ${result.seconds.toFixed(1)} s`);
-    log(`wrote ${result.checkpoint}, ${result.config}`);
-  } else {
-    log(`trained ${result.steps} steps on ${result.backend} in ${result.seconds.toFixed(1)} s (${((result.seconds * 1000) / Math.max(1, result.steps - result.resumedFrom)).toFixed(0)} ms/step)`);
-    log(`final loss ${result.finalLoss.toFixed(4)}${result.valLoss !== null ? `, validation ${result.valLoss.toFixed(4)}` : ''} (L1 on normalized actions)`);
-    if (result.influence) {
-      const parts = Object.entries(result.influence).map(([m, v]) => `${m} ${v.toFixed(3)}`);
-      log(`modality influence (mean |Δ| of the normalized actions when one is masked): ${parts.join(', ')}`);
-    }
-    log(`wrote ${result.checkpoint}, ${result.config}, ${result.curve}`);
-  }
+  for (const line of summaryLines(result, kind)) log(line);
   return result;
 }
 

@@ -79,7 +79,7 @@ describe('an ensemble of trained policies', () => {
     const config = path.join(runs, 'tiny.json');
     fs.writeFileSync(config, JSON.stringify({ ...WAYPOINT, train: { steps: 3, val_fraction: 0 } }));
     const out = path.join(runs, 'ens.safetensors');
-    const run = senseact(['train', '--data', dir, '--out', out, '--config', config, '--backend', 'cpu', '--seed', '7', '--members', '2', '--json'], {}, 120_000);
+    const run = senseact(['train', '--data', dir, '--out', out, '--config', config, '--backend', 'cpu', '--seed', '7', '--members', '2', '--jobs', '1', '--json'], {}, 120_000);
     expect(run.status, run.stderr).toBe(0);
     const printed = JSON.parse(run.stdout);
     const members = [path.join(runs, 'ens-m0.safetensors'), path.join(runs, 'ens-m1.safetensors')];
@@ -89,6 +89,30 @@ describe('an ensemble of trained policies', () => {
     const nearest = senseact(['train', '--data', dir, '--out', out, '--kind', 'nearest', '--members', '2'], {}, 60_000);
     expect(nearest.status).toBe(2);
     expect(nearest.stderr).toMatch(/--members: an ensemble is of trained networks/);
+
+    // --jobs 2: each member in its own process, side by side, and the same bytes as one after another.
+    const side = path.join(runs, 'side.safetensors');
+    const parallel = senseact(['train', '--data', dir, '--out', side, '--config', config, '--backend', 'cpu', '--seed', '7', '--members', '3', '--jobs', '2', '--json'], {}, 120_000);
+    expect(parallel.status, parallel.stderr).toBe(0);
+    const trained = JSON.parse(parallel.stdout).members as { checkpoint: string; pid: number }[];
+    expect(trained.map((m) => m.checkpoint)).toEqual([0, 1, 2].map((i) => path.join(runs, `side-m${i}.safetensors`)));
+    const pids = trained.map((m) => m.pid);
+    expect(new Set(pids).size).toBe(3);
+    expect(pids).not.toContain(printed.members[0].pid);
+    expect(new Set(printed.members.map((m: { pid: number }) => m.pid)).size).toBe(1);
+    for (const i of [0, 1]) expect(fs.readFileSync(trained[i].checkpoint).equals(fs.readFileSync(members[i]))).toBe(true);
+    expect(loadCheckpoint(trained[2].checkpoint).meta.config.train.seed).toBe(9);
+  }, 180_000);
+
+  it('train --jobs names the member whose training failed, with the refusal\'s exit code', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-empty-'));
+    try {
+      const run = senseact(['train', '--data', empty, '--out', path.join(runs, 'none.safetensors'), '--backend', 'cpu', '--members', '2', '--jobs', '2'], {}, 120_000);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(/^senseact: member [12]\/2 \(\S*none-m[01]\.safetensors\): \S+: no finalized episode logs/m);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('eval names the member it cannot find', () => {
