@@ -30,7 +30,11 @@ export function progressBar(label: string): ProgressBar {
   };
 }
 
-/** Several bars at once (an ensemble's members training side by side), and log lines printed above them. */
+/**
+ * Several bars at once (an ensemble's members training side by side), and log lines printed above them.
+ * Not the bar above with one bar: a MultiBar draws only from a timer, which a training loop in this
+ * process would starve; here the work is in other processes and this one's event loop is free.
+ */
 export interface ProgressBars {
   bar(label: string): ProgressBar;
   log(line: string): void;

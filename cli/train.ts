@@ -56,8 +56,12 @@ export async function trainCommand(raw: Record<string, unknown>): Promise<void> 
   // Members side by side, each in its own process: by default as many as the machine has cores.
   const parallel = Math.min(flags.jobs ?? os.availableParallelism(), jobs.length);
   const started = performance.now();
-  const results = parallel > 1 ? await trainMembers(jobs, parallel, flags.kind, flags.json) : [];
-  if (parallel === 1) for (const [i, job] of jobs.entries()) results.push(await trainHere(job, flags.kind, flags.json, outs.length > 1 ? `member ${i + 1}/${outs.length}` : ''));
+  let results;
+  if (parallel > 1) results = await trainMembers(jobs, parallel, flags.kind, flags.json);
+  else {
+    results = [];
+    for (const [i, job] of jobs.entries()) results.push(await trainHere(job, flags.kind, flags.json, outs.length > 1 ? `member ${i + 1}/${outs.length}` : ''));
+  }
   if (flags.json) printJson(outs.length === 1 ? results[0] : { policy: outs.join(','), members: results });
   else if (outs.length > 1) {
     const seconds = results.reduce((a, r) => a + r.seconds, 0);

@@ -1,7 +1,8 @@
 // An ensemble's members trained side by side (`train --members K --jobs J`):
-// each in its own process (cli/trainWorker.ts), J at a time. Training is a JS
-// loop that holds one core, so on a 2-core machine two members take the time of
-// one: six members of 1000 steps, about 7 minutes here, inside the 10-minute bound.
+// each in its own process (cli/trainWorker.ts), J at a time. On the CPU backend
+// training is a JS loop that holds one core, so on a 2-core machine two members
+// take the time of one: six members of 1000 steps in 465 s here, inside the
+// 10-minute bound (727 s on WebGPU over lavapipe, whose threads share the cores).
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CliError } from './errors.ts';
@@ -12,6 +13,7 @@ const WORKER = fileURLToPath(new URL('./trainWorker.ts', import.meta.url));
 // The worker is TypeScript: it loads through tsx, as bin/senseact.mjs does, found from here rather than from the working directory.
 const TSX = import.meta.resolve('tsx');
 
+/** `parallel`: how many at once, at most jobs.length. */
 export async function trainMembers(jobs: MemberJob[], parallel: number, kind: 'multimodal' | 'nearest', quiet: boolean): Promise<MemberResult[]> {
   const bars = progressBars();
   const log = (line: string) => {
@@ -70,7 +72,7 @@ export async function trainMembers(jobs: MemberJob[], parallel: number, kind: 'm
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, jobs.length)) }, lane));
+    await Promise.all(Array.from({ length: parallel }, lane));
   } finally {
     bars.stop();
   }
