@@ -19,15 +19,23 @@ export class CpuStorage implements Storage {
 
 const data = (s: Storage): Data => (s as CpuStorage).data;
 
-/** Calls fn(outIndex, inputIndices...) for every element of `shape` in row-major order. */
-function forEachIndex(shape: readonly number[], views: { strides: readonly number[]; offset: number }[], fn: (idx: number[]) => void): void {
-  const n = numel(shape);
+/**
+ * Calls fn(starts, n, steps) once per innermost row of `shape`, in row-major
+ * order: starts[k] is view k's index of the row's first element, steps[k] its
+ * stride along the row. Elementwise loops then run a plain loop per row
+ * instead of a call and an index update per element.
+ */
+function forEachRow(shape: readonly number[], views: readonly { strides: readonly number[]; offset: number }[], fn: (starts: number[], n: number, steps: number[]) => void): void {
   const rank = shape.length;
-  const coord = new Array<number>(rank).fill(0);
+  const n = rank ? shape[rank - 1] : 1;
+  const steps = views.map((v) => (rank ? v.strides[rank - 1] : 0));
   const idx = views.map((v) => v.offset);
-  for (let i = 0; i < n; i++) {
-    fn(idx);
-    for (let d = rank - 1; d >= 0; d--) {
+  if (n === 0 || shape.some((d) => d === 0)) return;
+  const rows = numel(shape) / n;
+  const coord = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  for (let r = 0; r < rows; r++) {
+    fn(idx, n, steps);
+    for (let d = rank - 2; d >= 0; d--) {
       coord[d]++;
       for (let k = 0; k < views.length; k++) idx[k] += views[k].strides[d];
       if (coord[d] < shape[d]) break;
@@ -46,13 +54,18 @@ function isDense(v: { shape: readonly number[]; strides: readonly number[] }): b
   return true;
 }
 
+/** A view's elements in row-major order, for reading only: a dense view is its storage's own memory, not a copy. */
+function readDense(v: View): Data {
+  return isDense(v) ? data(v.storage).subarray(v.offset, v.offset + numel(v.shape)) : dense(v);
+}
+
 function dense(v: View): Data {
   const src = data(v.storage);
   if (isDense(v)) return src.slice(v.offset, v.offset + numel(v.shape));
   const out = new (src.constructor as { new (n: number): Data })(numel(v.shape));
   let j = 0;
-  forEachIndex(v.shape, [v], (idx) => {
-    out[j++] = src[idx[0]];
+  forEachRow(v.shape, [v], ([start], n, [step]) => {
+    for (let i = 0; i < n; i++) out[j++] = src[start + i * step];
   });
   return out;
 }
@@ -109,6 +122,94 @@ const ACT: Record<string, (x: number) => number> = {
   gelu: MAP_OPS.gelu.cpu as (x: number) => number,
 };
 
+/** One row of an elementwise op: out[starts[0] + i·steps[0]] = f(input k at starts[k+1] + i·steps[k+1]). */
+type RowLoop = (o: Data, ins: Data[], starts: readonly number[], n: number, steps: readonly number[], f: (a: number, b: number, c: number, s: readonly number[]) => number, s: readonly number[]) => void;
+
+const genericRow: RowLoop = (o, [a, b, c], [io, ia, ib, ic], n, [so, sa, sb, sc], f, s) => {
+  for (let i = 0; i < n; i++) o[io + i * so] = f(a ? a[ia + i * sa] : 0, b ? b[ib + i * sb] : 0, c ? c[ic + i * sc] : 0, s);
+};
+
+// The ops training spends its elementwise time in (copies of strided views, the arithmetic of
+// gradients and AdamW), each its own loop: one shared loop calling a different op per element
+// cannot be inlined by the JIT and ran at a fraction of the speed. Same arithmetic, same results.
+const ROWS: Partial<Record<MapOp, RowLoop>> = {
+  copy: (o, [a], [io, ia], n, [so, sa]) => {
+    for (let i = 0; i < n; i++) o[io + i * so] = a[ia + i * sa];
+  },
+  add: (o, [a, b], [io, ia, ib], n, [so, sa, sb]) => {
+    for (let i = 0; i < n; i++) o[io + i * so] = a[ia + i * sa] + b[ib + i * sb];
+  },
+  sub: (o, [a, b], [io, ia, ib], n, [so, sa, sb]) => {
+    for (let i = 0; i < n; i++) o[io + i * so] = a[ia + i * sa] - b[ib + i * sb];
+  },
+  mul: (o, [a, b], [io, ia, ib], n, [so, sa, sb]) => {
+    for (let i = 0; i < n; i++) o[io + i * so] = a[ia + i * sa] * b[ib + i * sb];
+  },
+  div: (o, [a, b], [io, ia, ib], n, [so, sa, sb]) => {
+    for (let i = 0; i < n; i++) o[io + i * so] = a[ia + i * sa] / b[ib + i * sb];
+  },
+};
+
+const keep = (x: number) => x;
+
+/**
+ * One [M, K] @ [K, N] product from A (row-major, at aOff) and Bᵀ (row-major [N, K], at bOff) into o:
+ * four rows by two columns at a time, eight sums held in locals, so each element read serves
+ * several sums (training spends most of its CPU time here). Every sum adds its products in k
+ * order and is rounded to the backend's precision after each addition (`round`), exactly as
+ * a typed-array accumulator would: the result is the textbook loop's, bit for bit
+ * (tests/kernels/cpuMatmul.test.ts).
+ */
+function matmulBlock(A: Data, aOff: number, Bt: Data, bOff: number, o: Data, oOff: number, M: number, K: number, N: number, bias: Data | null, act: (x: number) => number, round: (x: number) => number): void {
+  const dot = (ai: number, bj: number) => {
+    let s = 0;
+    for (let k = 0; k < K; k++) s = round(s + A[ai + k] * Bt[bj + k]);
+    return s;
+  };
+  const put = (i: number, j: number, s: number) => {
+    o[oOff + i * N + j] = act(s + (bias ? bias[j] : 0));
+  };
+  let i = 0;
+  for (; i + 4 <= M; i += 4) {
+    const a0 = aOff + i * K;
+    const a1 = a0 + K;
+    const a2 = a1 + K;
+    const a3 = a2 + K;
+    let j = 0;
+    for (; j + 2 <= N; j += 2) {
+      const b0 = bOff + j * K;
+      const b1 = b0 + K;
+      let s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+      for (let k = 0; k < K; k++) {
+        const x0 = A[a0 + k];
+        const x1 = A[a1 + k];
+        const x2 = A[a2 + k];
+        const x3 = A[a3 + k];
+        const w0 = Bt[b0 + k];
+        const w1 = Bt[b1 + k];
+        s00 = round(s00 + x0 * w0);
+        s01 = round(s01 + x0 * w1);
+        s10 = round(s10 + x1 * w0);
+        s11 = round(s11 + x1 * w1);
+        s20 = round(s20 + x2 * w0);
+        s21 = round(s21 + x2 * w1);
+        s30 = round(s30 + x3 * w0);
+        s31 = round(s31 + x3 * w1);
+      }
+      put(i, j, s00);
+      put(i, j + 1, s01);
+      put(i + 1, j, s10);
+      put(i + 1, j + 1, s11);
+      put(i + 2, j, s20);
+      put(i + 2, j + 1, s21);
+      put(i + 3, j, s30);
+      put(i + 3, j + 1, s31);
+    }
+    for (; j < N; j++) for (let r = 0; r < 4; r++) put(i + r, j, dot(a0 + r * K, bOff + j * K));
+  }
+  for (; i < M; i++) for (let j = 0; j < N; j++) put(i, j, dot(aOff + i * K, bOff + j * K));
+}
+
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   private readonly Array: { new (n: number): Data };
@@ -142,19 +243,14 @@ export class CpuBackend implements Backend {
     const ins = inputs.map((v) => data(v.storage));
     const round = this.Array === Float32Array ? Math.fround : (x: number) => x;
     const s = scalars.map(round);
-    // The common case — every view dense — is a plain loop; strided views take
-    // the general index walk.
+    const row = ROWS[op] ?? genericRow;
+    // Every view dense: one row over all elements; otherwise one row per innermost axis.
     if ([out, ...inputs].every(isDense)) {
-      const n = numel(out.shape);
-      const [a, b, c] = ins;
-      const [oa, ob, oc] = inputs.map((v) => v.offset);
-      const oo = out.offset;
-      for (let i = 0; i < n; i++) o[oo + i] = f(a ? a[oa + i] : 0, b ? b[ob + i] : 0, c ? c[oc + i] : 0, s);
+      const views = [out, ...inputs];
+      row(o, ins, views.map((v) => v.offset), numel(out.shape), views.map(() => 1), f, s);
       return;
     }
-    forEachIndex(out.shape, [out, ...inputs], (idx) => {
-      o[idx[0]] = f(ins[0]?.[idx[1]] ?? 0, ins[1]?.[idx[2]] ?? 0, ins[2]?.[idx[3]] ?? 0, s);
-    });
+    forEachRow(out.shape, [out, ...inputs], (starts, n, steps) => row(o, ins, starts, n, steps, f, s));
   }
 
   reduce(op: 'sum' | 'max', out: Storage, input: View, reduceRank: number): void {
@@ -209,27 +305,17 @@ export class CpuBackend implements Backend {
   matmul(out: Storage, a: View, b: View, options: MatmulOptions = {}): void {
     const [B, M, K] = a.shape;
     const N = b.shape[2];
-    const A = dense(a);
-    const Bm = dense(b);
+    // Inputs are read in place; an output that shares their storage gets copies instead.
+    const read = (v: View) => (v.storage === out ? dense(v) : readDense(v));
+    const A = read(a);
+    // B's columns as rows (Bᵀ, [B, N, K]), so every dot product walks both operands contiguously: a
+    // transposed view (the gradients') is read in place, a plain one is copied once (K·N, small).
+    const Bt = read({ storage: b.storage, shape: [B, N, K], strides: [b.strides[0], b.strides[2], b.strides[1]], offset: b.offset });
     const o = data(out);
-    const bias = options.bias ? dense(options.bias) : null;
+    const bias = options.bias ? read(options.bias) : null;
     const act = ACT[options.act ?? 'none'];
-    const row = new this.Array(N);
-    // i-k-j order walks rows of B contiguously; good enough for tests and fallback.
-    for (let bi = 0; bi < B; bi++) {
-      for (let i = 0; i < M; i++) {
-        row.fill(0);
-        const aRow = (bi * M + i) * K;
-        for (let k = 0; k < K; k++) {
-          const av = A[aRow + k];
-          if (av === 0) continue;
-          const bRow = (bi * K + k) * N;
-          for (let j = 0; j < N; j++) row[j] += av * Bm[bRow + j];
-        }
-        const oRow = (bi * M + i) * N;
-        for (let j = 0; j < N; j++) o[oRow + j] = act(row[j] + (bias ? bias[j] : 0));
-      }
-    }
+    const round = this.Array === Float32Array ? Math.fround : keep;
+    for (let bi = 0; bi < B; bi++) matmulBlock(A, bi * M * K, Bt, bi * N * K, o, bi * M * N, M, K, N, bias, act, round);
   }
 
   im2col(out: Storage, input: View, g: ConvGeometry): void {
