@@ -1,14 +1,25 @@
 // Several policies trained alike from different seeds, run as one: each
-// predicts its chunk from the same frame and the controller tracks their
-// element-wise median (the mean of the middle two for an even count). From
-// three demonstrations the training seed decides more than any setting
-// measured (gentle-grasp: 0 to 49 of 50 over six seeds), and each seed's
-// failure is its own bias (one descends too low and behind the cup, another
-// grips a row lower on the pad); a median of members keeps what most agree on.
+// predicts its chunk from the same frame and the controller tracks the
+// element-wise median of their motion (the mean of the middle two for an even
+// count) and the mean of their gripper column. From three demonstrations the
+// training seed decides more than any setting measured (gentle-grasp: 0 to 49
+// of 50 over six seeds), and each seed's failure is its own bias (one
+// descends too low and behind the cup, another grips a row lower on the pad);
+// a median of members keeps what most agree on. The gripper is the exception:
+// its column is a rate (policy/waypoints.ts), and members agree on whether to
+// let go long before they agree on the tick. A median opens only once half of
+// them open on the same tick, and twelve find-smell members held the jar in
+// the bin until the time ran out; a mean opens a little as soon as some do,
+// the opening shows in every member's proprio, and the rest follow (13/50
+// against 37/50 on the same seeds; docs/results.md, "The ensemble's gripper").
 import type { ActionData, Frame } from '../sensors/index.ts';
 import type { CheckpointMeta } from './checkpoint.ts';
 import { ActionBlender, isBlind, type Controller } from './controller.ts';
+import { ACTION_DIM } from './features.ts';
 import { PolicyRunner, percentile, type RunnerOptions } from './runner.ts';
+
+/** The gripper's column in an action row ([dx, dy, dz, 0, 0, dyaw, gripper], or a twist and the gripper). */
+const GRIPPER = 6;
 
 export class EnsembleRunner implements Controller {
   readonly kind = 'ensemble';
@@ -59,7 +70,7 @@ export class EnsembleRunner implements Controller {
     if (isBlind(frame, this.layout)) return this.blender.hold();
     const outs = [];
     for (const m of this.members) outs.push(await m.infer(frame));
-    const a = this.blender.step(medianChunk(outs.map((o) => o.chunk)), outs[0].ex);
+    const a = this.blender.step(combineChunks(outs.map((o) => o.chunk)), outs[0].ex);
     this.latenciesMs.push(performance.now() - t0);
     return a;
   }
@@ -71,6 +82,17 @@ export class EnsembleRunner implements Controller {
   dispose(): void {
     for (const m of this.members) m.dispose();
   }
+}
+
+/** The members' chunks as one: the element-wise median of each row's motion, the mean of its gripper column. */
+export function combineChunks(chunks: readonly Float32Array[]): Float32Array {
+  const out = medianChunk(chunks);
+  for (let i = GRIPPER; i < out.length; i += ACTION_DIM) {
+    let sum = 0;
+    for (const c of chunks) sum += c[i];
+    out[i] = sum / chunks.length;
+  }
+  return out;
 }
 
 /** Element-wise median of equally long chunks (the mean of the middle two for an even count). */

@@ -12,7 +12,7 @@ export { drawHypothesis, PolicyRunner, percentile, type RunnerOptions } from './
 export { exampleFromFrame } from './observe.ts';
 export { NearestRunner, ensembleStep, type Controller } from './controller.ts';
 export { loadController, missingPolicyFile, policyFiles } from './load.ts';
-export { EnsembleRunner, medianChunk } from './ensemble.ts';
+export { EnsembleRunner, combineChunks, medianChunk } from './ensemble.ts';
 export { fitNearest, queryNearest, type NearestTable } from './nearest.ts';
 export { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
 export { learningRate } from './schedule.ts';

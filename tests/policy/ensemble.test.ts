@@ -1,5 +1,6 @@
 // Several policies run as one (`--policy a.safetensors,b.safetensors`): the
-// element-wise median of their chunks, tracked like one policy's; members
+// element-wise median of their chunks' motion and the mean of their gripper
+// column, tracked like one policy's; members
 // that read other inputs or predict other actions are refused by name; and
 // eval names the member it cannot find.
 import fs from 'node:fs';
@@ -7,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, loadController, PolicyRunner, trainPolicy } from '../../policy/index.ts';
-import { EnsembleRunner, medianChunk } from '../../policy/ensemble.ts';
+import { combineChunks, EnsembleRunner, medianChunk } from '../../policy/ensemble.ts';
 import { ActionBlender } from '../../policy/controller.ts';
 import { Dataset, episodeFrames, frameToExample, observationStreams } from '../../sensors/index.ts';
 import { makeTinyDataset } from './fixtures.ts';
@@ -22,6 +23,22 @@ describe('medianChunk', () => {
     expect([...medianChunk([a, b])]).toEqual([0.5, 2.5, -1.5]);
     // One member far off does not move a median of three.
     expect(medianChunk([a, b, Float32Array.of(1e6, 1e6, 1e6)])[0]).toBe(1);
+  });
+});
+
+describe('combineChunks', () => {
+  it('takes the median of each row\'s motion and the mean of its gripper column, so a minority that lets go opens the gripper a little', () => {
+    // Six members, chunks of two rows [dx, dy, dz, 0, 0, dyaw, gripper]: two of them open (−0.6 over the chunk), four hold.
+    const row = (dx: number, g: number) => [dx, 0, 0, 0, 0, 0, g];
+    const members = [0.1, 0.2, 0.3, 0.4, 0.5, 10].map((dx, i) => Float32Array.from([...row(dx, i < 2 ? -0.6 : 0), ...row(-dx, i < 2 ? -0.6 : 0)]));
+    const out = combineChunks(members);
+    // Motion: the median (the mean of the middle two, 0.3 and 0.4); the outlier at 10 moves nothing.
+    expect(out[0]).toBeCloseTo(0.35, 6);
+    expect(out[7]).toBeCloseTo(-0.35, 6);
+    // Gripper: a third of the members opening is a third of their rate, in every row; a median would hold (0).
+    expect(out[6]).toBeCloseTo(-0.2, 6);
+    expect(out[13]).toBeCloseTo(-0.2, 6);
+    expect(medianChunk(members)[6]).toBe(0);
   });
 });
 
@@ -41,7 +58,7 @@ describe('an ensemble of trained policies', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('tracks the median of its members\' chunks, tick by tick, as one policy tracks its own', async () => {
+  it('tracks its members\' chunks combined (median motion, mean gripper), tick by tick, as one policy tracks its own', async () => {
     const files = ['a', 'b', 'c'].map(member);
     const ensemble = await loadController(files.join(','), { backend: 'cpu' });
     const members = await Promise.all(files.map((f) => PolicyRunner.load(f, { backend: 'cpu' })));
@@ -56,7 +73,7 @@ describe('an ensemble of trained policies', () => {
       for (const frame of frames) {
         const chunks = await Promise.all(members.map((m) => m.predict(frame)));
         if (chunks.some((c) => c.some((v, i) => Math.abs(v - chunks[0][i]) > 1e-4))) differs++;
-        const expected = blender.step(medianChunk(chunks), frameToExample(frame, meta.layout));
+        const expected = blender.step(combineChunks(chunks), frameToExample(frame, meta.layout));
         const got = await ensemble.act(frame);
         for (let j = 0; j < 3; j++) expect(got.linear[j]).toBeCloseTo(expected.linear[j], 5);
         expect(got.angular[2]).toBeCloseTo(expected.angular[2], 5);
