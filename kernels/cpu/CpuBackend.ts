@@ -150,8 +150,6 @@ const ROWS: Partial<Record<MapOp, RowLoop>> = {
   },
 };
 
-const keep = (x: number) => x;
-
 /**
  * One [M, K] @ [K, N] product from A (row-major, at aOff) and Bᵀ (row-major [N, K], at bOff) into o:
  * four rows by two columns at a time, eight sums held in locals, so each element read serves
@@ -213,9 +211,12 @@ function matmulBlock(A: Data, aOff: number, Bt: Data, bOff: number, o: Data, oOf
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   private readonly Array: { new (n: number): Data };
+  /** A number as the backend stores it: rounded to f32, or kept in f64. */
+  private readonly round: (x: number) => number;
   private inUse = 0;
   constructor(private readonly options: { precision?: 'f32' | 'f64'; poison?: boolean } = {}) {
     this.Array = options.precision === 'f64' ? Float64Array : Float32Array;
+    this.round = options.precision === 'f64' ? (x) => x : Math.fround;
   }
 
   alloc(length: number): Storage {
@@ -241,16 +242,12 @@ export class CpuBackend implements Backend {
     const f = MAP_OPS[op].cpu as (a: number, b: number, c: number, s: readonly number[]) => number;
     const o = data(out.storage);
     const ins = inputs.map((v) => data(v.storage));
-    const round = this.Array === Float32Array ? Math.fround : (x: number) => x;
-    const s = scalars.map(round);
+    const s = scalars.map(this.round);
     const row = ROWS[op] ?? genericRow;
+    const views = [out, ...inputs];
     // Every view dense: one row over all elements; otherwise one row per innermost axis.
-    if ([out, ...inputs].every(isDense)) {
-      const views = [out, ...inputs];
-      row(o, ins, views.map((v) => v.offset), numel(out.shape), views.map(() => 1), f, s);
-      return;
-    }
-    forEachRow(out.shape, [out, ...inputs], (starts, n, steps) => row(o, ins, starts, n, steps, f, s));
+    if (views.every(isDense)) row(o, ins, views.map((v) => v.offset), numel(out.shape), views.map(() => 1), f, s);
+    else forEachRow(out.shape, views, (starts, n, steps) => row(o, ins, starts, n, steps, f, s));
   }
 
   reduce(op: 'sum' | 'max', out: Storage, input: View, reduceRank: number): void {
@@ -314,8 +311,7 @@ export class CpuBackend implements Backend {
     const o = data(out);
     const bias = options.bias ? read(options.bias) : null;
     const act = ACT[options.act ?? 'none'];
-    const round = this.Array === Float32Array ? Math.fround : keep;
-    for (let bi = 0; bi < B; bi++) matmulBlock(A, bi * M * K, Bt, bi * N * K, o, bi * M * N, M, K, N, bias, act, round);
+    for (let bi = 0; bi < B; bi++) matmulBlock(A, bi * M * K, Bt, bi * N * K, o, bi * M * N, M, K, N, bias, act, this.round);
   }
 
   im2col(out: Storage, input: View, g: ConvGeometry): void {
