@@ -115,6 +115,12 @@ export interface Backend {
    * least once per training step.
    */
   sync(): Promise<void>;
+  /**
+   * Submits queued work and waits until the work submitted *before* it has
+   * finished: the device runs this step while the host records the next.
+   * A loop may await this instead of sync() once per step.
+   */
+  settle(): Promise<void>;
   memory(): MemoryStats;
   destroy(): void;
 }

@@ -404,6 +404,7 @@ export class CpuBackend implements Backend {
 
   flush(): void {}
   async sync(): Promise<void> {}
+  async settle(): Promise<void> {}
   memory(): MemoryStats {
     return { inUseBytes: this.inUse, allocatedBytes: this.inUse, dispatches: 0 };
   }

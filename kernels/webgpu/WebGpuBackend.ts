@@ -12,7 +12,8 @@ import { Autotuner, type TuneJob, type TuneOptions, type TuneReport } from './Au
 import { choiceFits, convGemm, defaultMatmulChoice, matmulCandidates, parseChoiceId, variantCatalog, type ConvPass, type DeviceLimits, type MatmulChoice, type MatmulProblem, type MatmulVariant } from './variants.ts';
 import { CpuBackend, weightAsMatrix } from '../cpu/CpuBackend.ts';
 import { reduceKernel, reduceShapeFor, REDUCE_UNIFORM_BYTES } from './wgsl/reduce.ts';
-import { adamwKernel, col2imKernel, fillKernel, gatherKernel, im2colKernel, normalizeBackwardKernel, normalizeKernel, randomKernel, scatterAddKernel } from './wgsl/misc.ts';
+import { adamwKernel, col2imKernel, convConstsKey, fillKernel, gatherKernel, im2colKernel, normalizeBackwardKernel, normalizeKernel, randomKernel, scatterAddKernel } from './wgsl/misc.ts';
+import type { ConvConsts } from './wgsl/misc.ts';
 
 export class GpuStorage implements Storage {
   refs = 1;
@@ -40,6 +41,7 @@ interface ViewGeometry {
 
 const SLOT = 256; // minUniformBufferOffsetAlignment is ≤ 256 everywhere
 const ARENA_SLOTS = 4096;
+const BIND_GROUP_CACHE = 16384;
 const WG = 256;
 const MAX_WG_X = 65535;
 
@@ -99,6 +101,11 @@ export function convKey(pass: ConvPass, g: ConvGeometry, p: MatmulProblem): stri
   return `conv.${pass}:f32:k${g.kh}x${g.kw}s${g.stride}p${g.pad}:c${pow2(g.c)}:m${pow2(p.M)}:n${pow2(p.N)}:k${pow2(p.K)}`;
 }
 
+/** The sizes im2col and col2im bake in (everything but the batch, which only scales the grid). */
+function convConsts(g: ConvGeometry): ConvConsts {
+  return { h: g.h, w: g.w, c: g.c, kh: g.kh, kw: g.kw, stride: g.stride, pad: g.pad, oh: g.oh, ow: g.ow };
+}
+
 /** A [rows, cols] view as the matmul operand [1, rows, cols]. */
 function rowsView(v: View): View {
   return { storage: v.storage, shape: [1, v.shape[0], v.shape[1]], strides: [0, v.strides[0], v.strides[1]], offset: v.offset };
@@ -151,6 +158,23 @@ export class WebGpuBackend implements Backend {
   private forcedConv: MatmulChoice | null = null;
   private timing = false;
   private tuneQuerySet: GPUQuerySet | null = null;
+  /**
+   * Bind groups by (pipeline, uniform slot, buffers). A training step makes
+   * the same dispatches on the same pooled buffers every time, so after the
+   * first step every bind group is found here; creating ~400 a step instead
+   * cost a third of a step's host time on a CPU driver, mostly in the garbage
+   * collector finalizing the native objects. Every buffer a dispatch binds is
+   * pooled or owned for the backend's life, so an entry never outlives its
+   * buffers.
+   */
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
+  /** Bind groups made so far (tests: a repeating loop stops making them after its first step). */
+  bindGroupsMade = 0;
+  /** settle(): work was submitted that no wait has confirmed finished, and how long the last wait took. */
+  private unconfirmed = false;
+  private lastWaitMs = 0;
 
   constructor(
     readonly device: GPUDevice,
@@ -303,6 +327,7 @@ export class WebGpuBackend implements Backend {
     this.flush();
     if (temp) this.release(temp);
     await readback.mapAsync(GPUMapMode.READ);
+    this.unconfirmed = false; // the queue runs in order: everything before the copy is done
     this.checkLive();
     const out = new Float32Array(readback.getMappedRange().slice(0));
     readback.unmap();
@@ -696,11 +721,13 @@ export class WebGpuBackend implements Backend {
 
   im2col(out: Storage, input: View, g: ConvGeometry): void {
     const total = g.n * g.oh * g.ow * g.kh * g.kw * g.c;
-    this.dispatch('im2col', im2colKernel, this.convUniform(g, input.offset, total, input.strides), [buf(input.storage), buf(out)], total);
+    const consts = convConsts(g);
+    this.dispatch(`im2col:${convConstsKey(consts)}`, () => im2colKernel(consts), this.convUniform(g, input.offset, total, input.strides), [buf(input.storage), buf(out)], total);
   }
   col2im(out: Storage, cols: View, g: ConvGeometry): void {
     const total = g.n * g.h * g.w * g.c;
-    this.dispatch('col2im', col2imKernel, this.convUniform(g, cols.offset, total, [0, 0, 0, 0]), [buf(cols.storage), buf(out)], total);
+    const consts = convConsts(g);
+    this.dispatch(`col2im:${convConstsKey(consts)}`, () => col2imKernel(consts), this.convUniform(g, cols.offset, total, [0, 0, 0, 0]), [buf(cols.storage), buf(out)], total);
   }
   private convUniform(g: ConvGeometry, offset: number, total: number, strides: readonly number[]): ArrayBuffer {
     return new Uint32Array([g.n, g.h, g.w, g.c, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow, offset, total, ...strides]).buffer;
@@ -754,6 +781,33 @@ export class WebGpuBackend implements Backend {
     if (this.tuner.hasPending) await this.tune();
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
+    this.unconfirmed = false;
+    this.pool.round();
+    this.checkLive();
+  }
+
+  async settle(): Promise<void> {
+    // Tuning times kernels on an idle device: it keeps sync's order.
+    if (this.tuner.hasPending) return this.sync();
+    this.pool.round();
+    if (!this.unconfirmed) {
+      this.flush();
+      this.unconfirmed = true;
+      return;
+    }
+    // Dawn resolves its promises by polling from setImmediate for as long as
+    // one is pending: on a CPU driver that loop takes a core from the driver's
+    // threads and allocates enough to keep the collector busy. So first sleep
+    // for most of what the last wait took, with no promise pending, and only
+    // then ask for the previous submission's end (before submitting this one,
+    // which the promise must not cover).
+    const t0 = performance.now();
+    const nap = this.lastWaitMs * 0.8;
+    if (nap >= 1) await new Promise((resolve) => setTimeout(resolve, nap));
+    const previous = this.device.queue.onSubmittedWorkDone();
+    this.flush();
+    await previous;
+    this.lastWaitMs = performance.now() - t0;
     this.checkLive();
   }
 
@@ -828,6 +882,27 @@ export class WebGpuBackend implements Backend {
     return p;
   }
 
+  private bindGroup(key: string, pipeline: GPUComputePipeline, offset: number, buffers: GPUBuffer[]): GPUBindGroup {
+    let id = `${key}|${offset}`;
+    for (const b of buffers) {
+      let n = this.bufferIds.get(b);
+      if (n === undefined) this.bufferIds.set(b, (n = this.nextBufferId++));
+      id += `|${n}`;
+    }
+    let group = this.bindGroups.get(id);
+    if (!group) {
+      // Bounded: a workload that never repeats (shapes changing every call) starts over.
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear();
+      group = this.device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [{ binding: 0, resource: { buffer: this.arena, offset, size: SLOT } }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
+      });
+      this.bindGroups.set(id, group);
+      this.bindGroupsMade++;
+    }
+    return group;
+  }
+
   /** Workgroups for `count` items of one workgroup each, folded into 2-D past the per-dimension limit. */
   private grid(count: number): [number, number, number] {
     const x = Math.min(count, MAX_WG_X);
@@ -846,10 +921,7 @@ export class WebGpuBackend implements Backend {
     const offset = this.arenaUsed;
     new Uint8Array(this.arenaData, offset, uniform.byteLength).set(new Uint8Array(uniform));
     this.arenaUsed += SLOT;
-    const bindGroup = this.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [{ binding: 0, resource: { buffer: this.arena, offset, size: SLOT } }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
-    });
+    const bindGroup = this.bindGroup(key, pipeline, offset, buffers);
     if (this.options.profile && !this.timing && this.device.features.has('timestamp-query')) {
       this.querySet ??= this.device.createQuerySet({ type: 'timestamp', count: PROFILE_CAPACITY * 2 });
       if (this.profileKeys.length >= PROFILE_CAPACITY) this.flush();

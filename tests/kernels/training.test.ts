@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { AdamW, CpuBackend, Tensor, createBackend, webgpuRequired, type Backend, type CreatedBackend } from '../../kernels/index.ts';
 import { TinyCnn, syntheticData, trainStep } from './tinycnn.ts';
+import { GpuStorage, WebGpuBackend } from '../../kernels/webgpu/WebGpuBackend.ts';
 
 async function gpuBackend(): Promise<CreatedBackend | null> {
   try {
@@ -56,20 +57,19 @@ describe('training a small CNN', () => {
     expect(onGpu.curve[19]).toBeLessThan(onGpu.curve[0] * 0.5);
   });
 
-  it.skipIf(!gpu)('live GPU bytes after 1000 steps equal those after step 10', async () => {
-    const backend = gpu!.backend;
+  it.skipIf(!gpu)('live GPU bytes and bind groups after 1000 overlapped steps equal those after step 10', async () => {
+    const backend = gpu!.backend as WebGpuBackend;
     const model = new TinyCnn(backend, 5);
     const opt = new AdamW(model.parameters(), { lr: 1e-3, clipNorm: 1 });
     const { x, y } = syntheticData(2, backend, 9);
-    let at10 = { inUseBytes: -1, allocatedBytes: -1 };
+    let at10 = { inUseBytes: -1, allocatedBytes: -1, bindGroups: -1 };
     for (let s = 1; s <= 1000; s++) {
       trainStep(model, opt, x, y, 1e-3).dispose();
-      await backend.sync();
-      if (s === 10) {
-        backend.flush();
-        at10 = backend.memory();
-      }
+      // As training does: the device runs step s while step s + 1 is recorded.
+      await backend.settle();
+      if (s === 10) at10 = { ...backend.memory(), bindGroups: backend.bindGroupsMade };
     }
+    const madeBy1000 = backend.bindGroupsMade;
     const lastLoss = trainStep(model, opt, x, y, 1e-3);
     expect(Number.isFinite(await lastLoss.item())).toBe(true);
     lastLoss.dispose();
@@ -77,10 +77,28 @@ describe('training a small CNN', () => {
     expect(at10.inUseBytes).toBeGreaterThan(0);
     expect(at1000.inUseBytes).toBe(at10.inUseBytes);
     expect(at1000.allocatedBytes).toBe(at10.allocatedBytes);
+    // Every step binds the same pooled buffers in the same order: its bind groups are all cached.
+    expect(at10.bindGroups).toBeGreaterThan(0);
+    expect(madeBy1000).toBe(at10.bindGroups);
     for (const t of [x, y]) t.dispose();
     opt.dispose();
     model.dispose();
   }, 180_000);
+
+  it.skipIf(!gpu)('settle() raises an error of the work it submitted at the next settle, as sync() would', async () => {
+    // A device of its own: the error stays with the backend that raised it.
+    const own = await createBackend({ prefer: 'webgpu' });
+    try {
+      const backend = own.backend as WebGpuBackend;
+      const gone = backend.device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+      gone.destroy();
+      backend.fill(new GpuStorage(gone, 4), 1); // submitting a destroyed buffer is a validation error
+      await backend.settle(); // submits it; nothing before it to wait for
+      await expect(backend.settle()).rejects.toThrow(/WebGPU error: .*destroyed/i);
+    } finally {
+      own.dispose();
+    }
+  }, 60_000);
 
   it('a forward pass without backward leaves nothing on the tape or in memory after tidy', async () => {
     const backend = new CpuBackend();

@@ -25,8 +25,46 @@ struct P {
   st: vec4<u32>, // input strides n, h, w, c
 }`;
 
-export function im2colKernel(): string {
+/**
+ * The sizes im2col and col2im divide by, baked into the kernel as WGSL
+ * constants so their divisions and remainders compile to multiplies and
+ * shifts. Read from the uniform, each is a real integer division, which a CPU
+ * driver runs one lane at a time (x86 has no vector integer divide): the
+ * kernels ran 1.4–1.8× slower on lavapipe. A pipeline per geometry is cheap
+ * here, as a policy has a handful of convolutions; the implicit-GEMM kernels
+ * (matmulTiled.ts) stay generic, since the tuner compiles every candidate.
+ */
+export interface ConvConsts {
+  h: number;
+  w: number;
+  c: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  pad: number;
+  oh: number;
+  ow: number;
+}
+
+export function convConstsKey(g: ConvConsts): string {
+  return `g${g.h}.${g.w}.${g.c}.${g.kh}.${g.kw}.${g.stride}.${g.pad}.${g.oh}.${g.ow}`;
+}
+
+const CONV_FIELDS: Record<keyof ConvConsts, string> = { h: 'p.a.y', w: 'p.a.z', c: 'p.a.w', kh: 'p.b.x', kw: 'p.b.y', stride: 'p.b.z', pad: 'p.b.w', oh: 'p.d.x', ow: 'p.d.y' };
+
+/** The sizes as [module-scope constants, function-scope lets]: constants when known, else read from the uniform. */
+function convSizes(g: ConvConsts | undefined): [string, string] {
+  const names = Object.keys(CONV_FIELDS) as (keyof ConvConsts)[];
+  const id = (k: string) => `G_${k.toUpperCase()}`;
+  if (g) return [names.map((k) => `const ${id(k)} = ${g[k]}u;`).join('\n'), ''];
+  return ['', names.map((k) => `let ${id(k)} = ${CONV_FIELDS[k]};`).join(' ')];
+}
+
+/** im2col over NHWC; `geometry` bakes the sizes in as constants (ConvConsts: no integer divisions at run time). */
+export function im2colKernel(geometry?: ConvConsts): string {
+  const [moduleScope, fnScope] = convSizes(geometry);
   return /* wgsl */ `${HEADER}${CONV_STRUCT}
+${moduleScope}
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> cols: array<f32>;
@@ -34,20 +72,20 @@ export function im2colKernel(): string {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat(gid, nwg);
   if (i >= p.d.w) { return; }
-  let C = p.a.w;
-  let width = p.b.x * p.b.y * C;
+  ${fnScope}
+  let width = G_KH * G_KW * G_C;
   let row = i / width;
   let col = i % width;
-  let c = col % C;
-  let kx = (col / C) % p.b.y;
-  let ky = col / (C * p.b.y);
-  let ox = row % p.d.y;
-  let oy = (row / p.d.y) % p.d.x;
-  let n = row / (p.d.x * p.d.y);
-  let iy = i32(oy * p.b.z + ky) - i32(p.b.w);
-  let ix = i32(ox * p.b.z + kx) - i32(p.b.w);
+  let c = col % G_C;
+  let kx = (col / G_C) % G_KW;
+  let ky = col / (G_C * G_KW);
+  let ox = row % G_OW;
+  let oy = (row / G_OW) % G_OH;
+  let n = row / (G_OH * G_OW);
+  let iy = i32(oy * G_STRIDE + ky) - i32(G_PAD);
+  let ix = i32(ox * G_STRIDE + kx) - i32(G_PAD);
   var v = 0.0;
-  if (iy >= 0 && iy < i32(p.a.y) && ix >= 0 && ix < i32(p.a.z)) {
+  if (iy >= 0 && iy < i32(G_H) && ix >= 0 && ix < i32(G_W)) {
     v = x[p.d.z + n * p.st.x + u32(iy) * p.st.y + u32(ix) * p.st.z + c * p.st.w];
   }
   cols[i] = v;
@@ -56,8 +94,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 // Gather form of col2im: each input pixel sums the columns that read it, so
 // no atomics are needed and the result is deterministic.
-export function col2imKernel(): string {
+export function col2imKernel(geometry?: ConvConsts): string {
+  const [moduleScope, fnScope] = convSizes(geometry);
   return /* wgsl */ `${HEADER}${CONV_STRUCT}
+${moduleScope}
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> cols: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
@@ -65,25 +105,25 @@ export function col2imKernel(): string {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat(gid, nwg);
   if (i >= p.d.w) { return; }
-  let C = p.a.w;
-  let c = i % C;
-  let x = (i / C) % p.a.z;
-  let y = (i / (C * p.a.z)) % p.a.y;
-  let n = i / (C * p.a.z * p.a.y);
-  let width = p.b.x * p.b.y * C;
+  ${fnScope}
+  let c = i % G_C;
+  let x = (i / G_C) % G_W;
+  let y = (i / (G_C * G_W)) % G_H;
+  let n = i / (G_C * G_W * G_H);
+  let width = G_KH * G_KW * G_C;
   var acc = 0.0;
-  for (var ky = 0u; ky < p.b.x; ky++) {
-    let ty = i32(y + p.b.w) - i32(ky);
-    if (ty < 0 || ty % i32(p.b.z) != 0) { continue; }
-    let oy = u32(ty) / p.b.z;
-    if (oy >= p.d.x) { continue; }
-    for (var kx = 0u; kx < p.b.y; kx++) {
-      let tx = i32(x + p.b.w) - i32(kx);
-      if (tx < 0 || tx % i32(p.b.z) != 0) { continue; }
-      let ox = u32(tx) / p.b.z;
-      if (ox >= p.d.y) { continue; }
-      let row = (n * p.d.x + oy) * p.d.y + ox;
-      acc += cols[p.d.z + row * width + (ky * p.b.y + kx) * C + c];
+  for (var ky = 0u; ky < G_KH; ky++) {
+    let ty = i32(y + G_PAD) - i32(ky);
+    if (ty < 0 || ty % i32(G_STRIDE) != 0) { continue; }
+    let oy = u32(ty) / G_STRIDE;
+    if (oy >= G_OH) { continue; }
+    for (var kx = 0u; kx < G_KW; kx++) {
+      let tx = i32(x + G_PAD) - i32(kx);
+      if (tx < 0 || tx % i32(G_STRIDE) != 0) { continue; }
+      let ox = u32(tx) / G_STRIDE;
+      if (ox >= G_OW) { continue; }
+      let row = (n * G_OH + oy) * G_OW + ox;
+      acc += cols[p.d.z + row * width + (ky * G_KW + kx) * G_C + c];
     }
   }
   dx[i] = acc;
