@@ -1,8 +1,9 @@
 // An ensemble's members trained side by side (`train --members K --jobs J`):
 // each in its own process (cli/trainWorker.ts), J at a time. On the CPU backend
 // training is a JS loop that holds one core, so on a 2-core machine two members
-// take the time of one: six members of 1000 steps in 465 s here, inside the
-// 10-minute bound (727 s on WebGPU over lavapipe, whose threads share the cores).
+// take the time of one. On WebGPU over a software driver (lavapipe) each
+// member's driver gets one thread (LP_NUM_THREADS=1) and the first member
+// tunes the kernels alone before the others start (memberEnv).
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CliError } from './errors.ts';
@@ -13,6 +14,24 @@ const WORKER = fileURLToPath(new URL('./trainWorker.ts', import.meta.url));
 // The worker is TypeScript: it loads through tsx, as bin/senseact.mjs does, found from here rather than from the working directory.
 const TSX = import.meta.resolve('tsx');
 
+/**
+ * What a member's process adds to the environment (a variable the user set is
+ * kept). LP_NUM_THREADS=1: lavapipe spreads each dispatch over every core,
+ * and J processes that each do so contend; one thread each, two members
+ * train at 100 ms a step where one alone takes 74 (docs/kernels.md). And
+ * SENSEACT_TUNE=tune: training K members is long enough that tuning the
+ * kernels first pays (policy/train.ts tunes before the first step, so a
+ * member's checkpoint does not depend on whether it tuned); on the CPU backend
+ * it changes nothing.
+ */
+export function memberEnv(parallel: number, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    ...(parallel > 1 && env.LP_NUM_THREADS === undefined ? { LP_NUM_THREADS: '1' } : {}),
+    ...(env.SENSEACT_TUNE === undefined ? { SENSEACT_TUNE: 'tune' } : {}),
+  };
+}
+
 /** `parallel`: how many at once, at most jobs.length. */
 export async function trainMembers(jobs: MemberJob[], parallel: number, kind: 'multimodal' | 'nearest', quiet: boolean): Promise<MemberResult[]> {
   const bars = progressBars();
@@ -21,6 +40,11 @@ export async function trainMembers(jobs: MemberJob[], parallel: number, kind: 'm
   };
   const results: MemberResult[] = [];
   const running = new Set<ChildProcess>();
+  const env = memberEnv(parallel);
+  // The other lanes wait for the first member's first step: by then it has
+  // tuned (and saved) every kernel choice, and they find them all cached.
+  let firstStepped = () => {};
+  const firstStep = new Promise<void>((resolve) => (firstStepped = resolve));
   let next = 0;
   let failure: Error | null = null;
 
@@ -28,7 +52,7 @@ export async function trainMembers(jobs: MemberJob[], parallel: number, kind: 'm
     new Promise<MemberResult>((resolve, reject) => {
       const name = `member ${i + 1}/${jobs.length}`;
       const bar = bars.bar(`train ${name}`);
-      const child = fork(WORKER, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      const child = fork(WORKER, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env });
       running.add(child);
       // Native code (Dawn) writes warnings to stderr; kept only to explain a process that dies without a word.
       let stderr = '';
@@ -45,7 +69,10 @@ export async function trainMembers(jobs: MemberJob[], parallel: number, kind: 'm
       };
       child.on('message', (m: WorkerMessage) => {
         if (m.type === 'log') log(`${name}: ${m.line}`);
-        else if (m.type === 'progress') bar.update(m.step, m.steps, m.what);
+        else if (m.type === 'progress') {
+          bar.update(m.step, m.steps, m.what);
+          firstStepped();
+        }
         else if (m.type === 'done') settle(null, m.result);
         else settle(new CliError(`${name} (${jobs[i].out}): ${m.message}`, m.code));
       });
@@ -57,11 +84,12 @@ export async function trainMembers(jobs: MemberJob[], parallel: number, kind: 'm
       child.send(jobs[i]);
     });
 
-  const lane = async () => {
+  const lane = async (l: number) => {
+    if (l > 0 && env.SENSEACT_TUNE === 'tune' && jobs[0].backend !== 'cpu') await firstStep;
     while (!failure && next < jobs.length) {
       const i = next++;
       try {
-        const result = await runMember(i);
+        const result = await runMember(i).finally(firstStepped);
         results[i] = result;
         for (const line of summaryLines(result, kind)) log(`member ${i + 1}/${jobs.length}: ${line}`);
       } catch (err) {
@@ -72,7 +100,7 @@ export async function trainMembers(jobs: MemberJob[], parallel: number, kind: 'm
     }
   };
   try {
-    await Promise.all(Array.from({ length: parallel }, lane));
+    await Promise.all(Array.from({ length: parallel }, (_, l) => lane(l)));
   } finally {
     bars.stop();
   }

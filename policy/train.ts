@@ -4,7 +4,7 @@
 // checkpoint, its JSON config and a loss-curve SVG, each written atomically.
 import fs from 'node:fs';
 import path from 'node:path';
-import { AdamW, Tensor, createBackend, noGrad, tidy, type Backend } from '../kernels/index.ts';
+import { AdamW, Tensor, WebGpuBackend, createBackend, noGrad, tidy, type Backend } from '../kernels/index.ts';
 import { Dataset, seededRandom, writeFileAtomic, type Example, type Layout } from '../sensors/index.ts';
 import { CHECKPOINT_VERSION, decodeSafetensors, encodeSafetensors, metaPath, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint.ts';
 import { PolicyConfig } from './config.ts';
@@ -202,6 +202,26 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
 
   const B = Math.min(config.train.batch_size, train.length);
   const batch = allocFeatureBatch(B, config, dims);
+  if (backend instanceof WebGpuBackend && backend.tuner.mode === 'tune') {
+    // Tune every kernel shape this run will use (a step, validation, the
+    // influence pass) before the first step: a run that tunes then trains
+    // with the same kernels, so the same checkpoint, as a later run that
+    // finds the choices cached. Randomness is per step, so this draws none.
+    const t = performance.now();
+    const rand = stepRandom(config.train.seed, -1);
+    for (let b = 0; b < B; b++) encodeExample(train[b % train.length], b, batch, config, norm, dims, { rand, config: config.augment, focal: layout.focal });
+    tidy(() => {
+      const target = Tensor.fromArray(batch.actions, [B, config.chunk, 7], backend);
+      const valid = Tensor.fromArray(batch.actionValid, [B, config.chunk], backend);
+      policyLoss(model, toInputs(batch, config, dims, backend), target, valid).backward();
+    });
+    opt.zeroGrad();
+    await validationLoss(model, val, config, norm, dims, backend);
+    await modalityInfluence(model, val.length ? val : train, config, norm, dims, backend);
+    await backend.sync();
+    const tuned = backend.tuner.reports.length;
+    log(tuned ? `tuned the kernels of ${tuned} shapes in ${((performance.now() - t) / 1000).toFixed(1)} s (cached for later runs)` : 'kernels: every shape\'s choice was cached');
+  }
   const t0 = performance.now();
   let lastLoss = curve.at(-1)?.loss ?? NaN;
   let lastVal: number | null = valCurve.at(-1)?.loss ?? null;
@@ -220,12 +240,14 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
         opt.step(lr);
         return l;
       });
-      // Reading the loss is the once-per-step await; in between, sync() keeps Dawn's queue drained.
+      // One await per step keeps Dawn's queue drained. Between loss readings
+      // it waits for the previous step only (settle), so the device runs this
+      // step while the host records the next.
       if (step % LOSS_EVERY === 0 || step === total - 1) {
         lastLoss = await loss.item();
         if (!Number.isFinite(lastLoss)) throw new Error(`training diverged at step ${step} (loss ${lastLoss}); try a lower --lr`);
         curve.push({ step, loss: lastLoss });
-      } else await backend.sync();
+      } else await backend.settle();
       loss.dispose();
       if ((step + 1) % config.train.val_every === 0 || step === total - 1) {
         lastVal = await validationLoss(model, val, config, norm, dims, backend);

@@ -11,8 +11,11 @@ import { loadCheckpoint, loadController, PolicyRunner, trainPolicy } from '../..
 import { combineChunks, EnsembleRunner, medianChunk } from '../../policy/ensemble.ts';
 import { ActionBlender } from '../../policy/controller.ts';
 import { Dataset, episodeFrames, frameToExample, observationStreams } from '../../sensors/index.ts';
-import { makeTinyDataset } from './fixtures.ts';
+import { makeTinyDataset, optionalGpu } from './fixtures.ts';
+import { memberEnv } from '../../cli/trainMembers.ts';
 import { senseact } from '../helpers/cli.ts';
+
+const gpu = await optionalGpu('ensemble training on WebGPU');
 
 describe('medianChunk', () => {
   it('takes the middle member per element, and the mean of the middle two for an even count', () => {
@@ -120,6 +123,29 @@ describe('an ensemble of trained policies', () => {
     for (const i of [0, 1]) expect(fs.readFileSync(trained[i].checkpoint).equals(fs.readFileSync(members[i]))).toBe(true);
     expect(loadCheckpoint(trained[2].checkpoint).meta.config.train.seed).toBe(9);
   }, 180_000);
+
+  it('members side by side give lavapipe one thread each and tune the kernels, keeping what the user set', () => {
+    expect(memberEnv(2, {})).toMatchObject({ LP_NUM_THREADS: '1', SENSEACT_TUNE: 'tune' });
+    expect(memberEnv(1, {}).LP_NUM_THREADS).toBeUndefined();
+    expect(memberEnv(2, { LP_NUM_THREADS: '4', SENSEACT_TUNE: 'off' })).toMatchObject({ LP_NUM_THREADS: '4', SENSEACT_TUNE: 'off' });
+  });
+
+  it.skipIf(!gpu)('train --members on WebGPU tunes the kernels once for all members, and side by side writes the bytes of one after another', () => {
+    const config = path.join(runs, 'tiny-gpu.json');
+    fs.writeFileSync(config, JSON.stringify({ ...WAYPOINT, train: { steps: 6, val_fraction: 0 } }));
+    const cache = path.join(runs, 'kernels.json');
+    const env = { SENSEACT_TUNE: undefined, SENSEACT_TUNE_CACHE: cache, LP_NUM_THREADS: undefined };
+    const train = (out: string, jobs: string) => senseact(['train', '--data', dir, '--out', path.join(runs, out), '--config', config, '--backend', 'webgpu', '--members', '2', '--jobs', jobs, '--json'], env, 180_000);
+    const side = train('gpu.safetensors', '2');
+    expect(side.status, side.stderr).toBe(0);
+    // Nothing set SENSEACT_TUNE: the members tuned because train --members asked them to, and saved their choices.
+    const tuned = JSON.parse(fs.readFileSync(cache, 'utf8')) as { adapters: Record<string, { entries: Record<string, unknown> }> };
+    expect(Object.values(tuned.adapters).flatMap((a) => Object.keys(a.entries)).length).toBeGreaterThan(0);
+    // One after another in this process, with the choices now cached (mode 'cached'): the same kernels, the same bytes.
+    const serial = train('gpu-serial.safetensors', '1');
+    expect(serial.status, serial.stderr).toBe(0);
+    for (const i of [0, 1]) expect(fs.readFileSync(path.join(runs, `gpu-m${i}.safetensors`)).equals(fs.readFileSync(path.join(runs, `gpu-serial-m${i}.safetensors`)))).toBe(true);
+  }, 300_000);
 
   it('train --jobs names the member whose training failed, with the refusal\'s exit code', () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-empty-'));
