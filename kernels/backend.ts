@@ -76,6 +76,12 @@ export interface Backend {
   write(storage: Storage, data: Float32Array | Float64Array): void;
   /** Reads a view as a dense row-major array. */
   read(view: View): Promise<Float32Array>;
+  /**
+   * Records a copy of the view now, in order with the queued work, and
+   * returns what fetches it later: a loop can read step k's loss once step
+   * k has finished (after the next settle) instead of draining the queue.
+   */
+  readLater(view: View): () => Promise<Float32Array>;
   fill(storage: Storage, value: number): void;
   /** out[i] = op(inputs[..][i], scalars) with broadcasting through strides; `out` may be a strided view. */
   map(op: MapOp, out: View, inputs: View[], scalars?: readonly number[]): void;

@@ -226,6 +226,15 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
   let lastLoss = curve.at(-1)?.loss ?? NaN;
   let lastVal: number | null = valCurve.at(-1)?.loss ?? null;
   const total = config.train.steps;
+  let pendingLoss: { step: number; read: () => Promise<Float32Array> } | null = null;
+  const takeLoss = async () => {
+    if (!pendingLoss) return;
+    const { step, read } = pendingLoss;
+    pendingLoss = null;
+    lastLoss = (await read())[0];
+    if (!Number.isFinite(lastLoss)) throw new Error(`training diverged at step ${step} (loss ${lastLoss}); try a lower --lr`);
+    curve.push({ step, loss: lastLoss });
+  };
   try {
     for (let step = start; step < total; step++) {
       const rand = stepRandom(config.train.seed, step);
@@ -240,17 +249,20 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
         opt.step(lr);
         return l;
       });
-      // One await per step keeps Dawn's queue drained. Between loss readings
-      // it waits for the previous step only (settle), so the device runs this
-      // step while the host records the next.
-      if (step % LOSS_EVERY === 0 || step === total - 1) {
-        lastLoss = await loss.item();
-        if (!Number.isFinite(lastLoss)) throw new Error(`training diverged at step ${step} (loss ${lastLoss}); try a lower --lr`);
-        curve.push({ step, loss: lastLoss });
-      } else await backend.settle();
+      const lossRead = step % LOSS_EVERY === 0 || step === total - 1 ? backend.readLater(loss) : null;
       loss.dispose();
+      // One await per step keeps Dawn's queue drained. settle() submits this
+      // step and waits for the previous one only, so the device runs this
+      // step while the host records the next; a loss is fetched a step late,
+      // once its own step has finished, so reading it never drains the queue.
+      if (step === total - 1) await backend.sync();
+      else await backend.settle();
+      await takeLoss();
+      if (lossRead) pendingLoss = { step, read: lossRead };
+      if (step === start) await takeLoss(); // the first update already shows a loss
       if ((step + 1) % config.train.val_every === 0 || step === total - 1) {
         lastVal = await validationLoss(model, val, config, norm, dims, backend);
+        await takeLoss(); // the curve is saved whole: this step's loss too
         if (lastVal !== null) valCurve.push({ step, loss: lastVal });
         await saveState(statePath, trainable, opt, step + 1, curve, valCurve, configJson);
       }

@@ -234,6 +234,10 @@ export class CpuBackend implements Backend {
   async read(view: View): Promise<Float32Array> {
     return Float32Array.from(dense(view));
   }
+  readLater(view: View): () => Promise<Float32Array> {
+    const values = Float32Array.from(dense(view));
+    return async () => values;
+  }
   fill(storage: Storage, value: number): void {
     data(storage).fill(value);
   }

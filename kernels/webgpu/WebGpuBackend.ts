@@ -310,9 +310,15 @@ export class WebGpuBackend implements Backend {
   }
 
   private async readRaw(view: View): Promise<Float32Array> {
+    const out = await this.readLater(view)();
+    this.unconfirmed = false; // collected at once: the queue runs in order, everything before the copy is done
+    return out;
+  }
+
+  readLater(view: View): () => Promise<Float32Array> {
     this.checkLive();
     const n = numel(view.shape);
-    if (n === 0) return new Float32Array(0);
+    if (n === 0) return async () => new Float32Array(0);
     let source = view.storage;
     let temp: Storage | null = null;
     const dense = view.offset === 0 && view.strides.every((s, i) => s === contiguousStrides(view.shape)[i] || view.shape[i] === 1);
@@ -324,16 +330,19 @@ export class WebGpuBackend implements Backend {
     const readback = this.device.createBuffer({ size: n * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.endPass();
     this.getEncoder().copyBufferToBuffer(buf(source), 0, readback, 0, n * 4);
-    this.flush();
     if (temp) this.release(temp);
-    await readback.mapAsync(GPUMapMode.READ);
-    this.unconfirmed = false; // the queue runs in order: everything before the copy is done
-    this.checkLive();
-    const out = new Float32Array(readback.getMappedRange().slice(0));
-    readback.unmap();
-    readback.destroy();
-    return out;
+    return async () => {
+      // Mapping needs the copy submitted; flush() submits nothing if it already was.
+      this.flush();
+      await readback.mapAsync(GPUMapMode.READ);
+      this.checkLive();
+      const out = new Float32Array(readback.getMappedRange().slice(0));
+      readback.unmap();
+      readback.destroy();
+      return out;
+    };
   }
+
   fill(storage: Storage, value: number): void {
     const bits = new Uint32Array(new Float32Array([value]).buffer)[0];
     this.fillBits(storage, bits);

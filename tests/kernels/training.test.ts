@@ -100,6 +100,19 @@ describe('training a small CNN', () => {
     }
   }, 60_000);
 
+  it('readLater() fetches the values the view held when it was called, after later work has overwritten them', async () => {
+    for (const backend of [new CpuBackend(), ...(gpu ? [gpu.backend] : [])]) {
+      const t = Tensor.fromArray([1, 2, 3, 4, 5, 6], [2, 3], backend);
+      const row = t.slice(0, 1, 2); // a strided view: the second row
+      const later = backend.readLater(row);
+      backend.fill(t.storage, 9); // queued after the copy
+      await backend.settle();
+      expect(Array.from(await later()), backend.name).toEqual([4, 5, 6]);
+      expect(Array.from(await t.toArray()), backend.name).toEqual([9, 9, 9, 9, 9, 9]);
+      t.dispose();
+    }
+  });
+
   it('a forward pass without backward leaves nothing on the tape or in memory after tidy', async () => {
     const backend = new CpuBackend();
     const model = new TinyCnn(backend);
