@@ -161,9 +161,9 @@ export class WebGpuBackend implements Backend {
   /**
    * Bind groups by (pipeline, uniform slot, buffers). A training step makes
    * the same dispatches on the same pooled buffers every time, so after the
-   * first step every bind group is found here; creating ~400 a step instead
-   * cost a third of a step's host time on a CPU driver, mostly in the garbage
-   * collector finalizing the native objects. Every buffer a dispatch binds is
+   * first step every bind group is found here (creating ~400 a step made a
+   * find-smell step on lavapipe 74 instead of 66 ms, much of it in the
+   * collector finalizing the native objects). Every buffer a dispatch binds is
    * pooled or owned for the backend's life, so an entry never outlives its
    * buffers.
    */
