@@ -17,8 +17,9 @@ const TSX = import.meta.resolve('tsx');
 /**
  * What a member's process adds to the environment (a variable the user set is
  * kept). LP_NUM_THREADS=1: lavapipe spreads each dispatch over every core,
- * and J processes that each do so contend; one thread each, two members
- * train at 100 ms a step where one alone takes 74 (docs/kernels.md). And
+ * and J processes that each do so contend (227–235 ms a find-smell step
+ * each); with one thread each, two train at 78–86 ms a step where one alone
+ * takes 68 (docs/results.md, "Six members on WebGPU"). And
  * SENSEACT_TUNE=tune: training K members is long enough that tuning the
  * kernels first pays (policy/train.ts tunes before the first step, so a
  * member's checkpoint does not depend on whether it tuned); on the CPU backend
