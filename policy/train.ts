@@ -202,6 +202,13 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
 
   const B = Math.min(config.train.batch_size, train.length);
   const batch = allocFeatureBatch(B, config, dims);
+  /** The loss of the batch as encoded now (inside a tidy). */
+  const batchLoss = () => {
+    const inputs = toInputs(batch, config, dims, backend);
+    const target = Tensor.fromArray(batch.actions, [B, config.chunk, 7], backend);
+    const valid = Tensor.fromArray(batch.actionValid, [B, config.chunk], backend);
+    return policyLoss(model, inputs, target, valid);
+  };
   if (backend instanceof WebGpuBackend && backend.tuner.mode === 'tune') {
     // Tune every kernel shape this run will use (a step, validation, the
     // influence pass) before the first step: a run that tunes then trains
@@ -210,11 +217,7 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
     const t = performance.now();
     const rand = stepRandom(config.train.seed, -1);
     for (let b = 0; b < B; b++) encodeExample(train[b % train.length], b, batch, config, norm, dims, { rand, config: config.augment, focal: layout.focal });
-    tidy(() => {
-      const target = Tensor.fromArray(batch.actions, [B, config.chunk, 7], backend);
-      const valid = Tensor.fromArray(batch.actionValid, [B, config.chunk], backend);
-      policyLoss(model, toInputs(batch, config, dims, backend), target, valid).backward();
-    });
+    tidy(() => batchLoss().backward());
     opt.zeroGrad();
     await validationLoss(model, val, config, norm, dims, backend);
     await modalityInfluence(model, val.length ? val : train, config, norm, dims, backend);
@@ -241,10 +244,7 @@ export async function trainPolicy(options: TrainOptions): Promise<TrainResult> {
       for (let b = 0; b < B; b++) encodeExample(train[Math.floor(rand() * train.length)], b, batch, config, norm, dims, { rand, config: config.augment, focal: layout.focal });
       const lr = learningRate(step, total, config.train.lr, config.train.warmup_steps);
       const loss = tidy(() => {
-        const inputs = toInputs(batch, config, dims, backend);
-        const target = Tensor.fromArray(batch.actions, [B, config.chunk, 7], backend);
-        const valid = Tensor.fromArray(batch.actionValid, [B, config.chunk], backend);
-        const l = policyLoss(model, inputs, target, valid);
+        const l = batchLoss();
         l.backward();
         opt.step(lr);
         return l;

@@ -231,8 +231,8 @@ export class CpuBackend implements Backend {
   write(storage: Storage, values: Float32Array | Float64Array): void {
     data(storage).set(values);
   }
-  async read(view: View): Promise<Float32Array> {
-    return Float32Array.from(dense(view));
+  read(view: View): Promise<Float32Array> {
+    return this.readLater(view)();
   }
   readLater(view: View): () => Promise<Float32Array> {
     const values = Float32Array.from(dense(view));

@@ -12,8 +12,7 @@ import { Autotuner, type TuneJob, type TuneOptions, type TuneReport } from './Au
 import { choiceFits, convGemm, defaultMatmulChoice, matmulCandidates, parseChoiceId, variantCatalog, type ConvPass, type DeviceLimits, type MatmulChoice, type MatmulProblem, type MatmulVariant } from './variants.ts';
 import { CpuBackend, weightAsMatrix } from '../cpu/CpuBackend.ts';
 import { reduceKernel, reduceShapeFor, REDUCE_UNIFORM_BYTES } from './wgsl/reduce.ts';
-import { adamwKernel, col2imKernel, convConstsKey, fillKernel, gatherKernel, im2colKernel, normalizeBackwardKernel, normalizeKernel, randomKernel, scatterAddKernel } from './wgsl/misc.ts';
-import type { ConvConsts } from './wgsl/misc.ts';
+import { adamwKernel, col2imKernel, convSizesKey, fillKernel, gatherKernel, im2colKernel, normalizeBackwardKernel, normalizeKernel, randomKernel, scatterAddKernel } from './wgsl/misc.ts';
 
 export class GpuStorage implements Storage {
   refs = 1;
@@ -101,10 +100,8 @@ export function convKey(pass: ConvPass, g: ConvGeometry, p: MatmulProblem): stri
   return `conv.${pass}:f32:k${g.kh}x${g.kw}s${g.stride}p${g.pad}:c${pow2(g.c)}:m${pow2(p.M)}:n${pow2(p.N)}:k${pow2(p.K)}`;
 }
 
-/** The sizes im2col and col2im bake in (everything but the batch, which only scales the grid). */
-function convConsts(g: ConvGeometry): ConvConsts {
-  return { h: g.h, w: g.w, c: g.c, kh: g.kh, kw: g.kw, stride: g.stride, pad: g.pad, oh: g.oh, ow: g.ow };
-}
+/** A fixed geometry whose im2col and col2im stand for theirs in the cache checksum. */
+const CHECKSUM_GEOMETRY: ConvGeometry = { n: 1, h: 8, w: 8, c: 3, kh: 3, kw: 3, stride: 2, pad: 1, oh: 4, ow: 4 };
 
 /** A [rows, cols] view as the matmul operand [1, rows, cols]. */
 function rowsView(v: View): View {
@@ -222,7 +219,7 @@ export class WebGpuBackend implements Backend {
 
   /** WGSL of every convolution candidate (all three passes), for the cache checksum. */
   private convCatalogSource(): string {
-    const parts = [im2colKernel(), col2imKernel()];
+    const parts = [im2colKernel(CHECKSUM_GEOMETRY), col2imKernel(CHECKSUM_GEOMETRY)];
     for (const v of this.convCatalog) {
       if (v.kind !== 'tiled') {
         parts.push(v.id);
@@ -730,13 +727,11 @@ export class WebGpuBackend implements Backend {
 
   im2col(out: Storage, input: View, g: ConvGeometry): void {
     const total = g.n * g.oh * g.ow * g.kh * g.kw * g.c;
-    const consts = convConsts(g);
-    this.dispatch(`im2col:${convConstsKey(consts)}`, () => im2colKernel(consts), this.convUniform(g, input.offset, total, input.strides), [buf(input.storage), buf(out)], total);
+    this.dispatch(`im2col:${convSizesKey(g)}`, () => im2colKernel(g), this.convUniform(g, input.offset, total, input.strides), [buf(input.storage), buf(out)], total);
   }
   col2im(out: Storage, cols: View, g: ConvGeometry): void {
     const total = g.n * g.h * g.w * g.c;
-    const consts = convConsts(g);
-    this.dispatch(`col2im:${convConstsKey(consts)}`, () => col2imKernel(consts), this.convUniform(g, cols.offset, total, [0, 0, 0, 0]), [buf(cols.storage), buf(out)], total);
+    this.dispatch(`col2im:${convSizesKey(g)}`, () => col2imKernel(g), this.convUniform(g, cols.offset, total, [0, 0, 0, 0]), [buf(cols.storage), buf(out)], total);
   }
   private convUniform(g: ConvGeometry, offset: number, total: number, strides: readonly number[]): ArrayBuffer {
     return new Uint32Array([g.n, g.h, g.w, g.c, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow, offset, total, ...strides]).buffer;

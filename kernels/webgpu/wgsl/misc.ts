@@ -1,5 +1,6 @@
 // The remaining primitives: fill, im2col/col2im (NHWC), gather/scatter-add,
 // the counter RNG and the fused AdamW step. One thread per output element.
+import type { ConvGeometry } from '../../backend.ts';
 import { WGSL_RNG } from '../../rng.ts';
 
 const HEADER = /* wgsl */ `
@@ -26,7 +27,8 @@ struct P {
 }`;
 
 /**
- * The sizes im2col and col2im divide by, baked into the kernel as WGSL
+ * The sizes im2col and col2im divide by (a convolution's geometry but its
+ * batch, which only scales the grid), baked into the kernel as WGSL
  * constants so their divisions and remainders compile to multiplies and
  * shifts. Read from the uniform, each is a real integer division, which a CPU
  * driver runs one lane at a time (x86 has no vector integer divide): the
@@ -34,37 +36,24 @@ struct P {
  * here, as a policy has a handful of convolutions; the implicit-GEMM kernels
  * (matmulTiled.ts) stay generic, since the tuner compiles every candidate.
  */
-export interface ConvConsts {
-  h: number;
-  w: number;
-  c: number;
-  kh: number;
-  kw: number;
-  stride: number;
-  pad: number;
-  oh: number;
-  ow: number;
+export type ConvSizes = Omit<ConvGeometry, 'n'>;
+
+const SIZE_NAMES = ['h', 'w', 'c', 'kh', 'kw', 'stride', 'pad', 'oh', 'ow'] as const satisfies readonly (keyof ConvSizes)[];
+
+/** The pipeline key of one geometry's kernel. */
+export function convSizesKey(g: ConvSizes): string {
+  return 'g' + SIZE_NAMES.map((k) => g[k]).join('.');
 }
 
-export function convConstsKey(g: ConvConsts): string {
-  return `g${g.h}.${g.w}.${g.c}.${g.kh}.${g.kw}.${g.stride}.${g.pad}.${g.oh}.${g.ow}`;
+/** The sizes as module-scope constants G_H, G_W, …. */
+function sizeConstants(g: ConvSizes): string {
+  return SIZE_NAMES.map((k) => `const G_${k.toUpperCase()} = ${g[k]}u;`).join('\n');
 }
 
-const CONV_FIELDS: Record<keyof ConvConsts, string> = { h: 'p.a.y', w: 'p.a.z', c: 'p.a.w', kh: 'p.b.x', kw: 'p.b.y', stride: 'p.b.z', pad: 'p.b.w', oh: 'p.d.x', ow: 'p.d.y' };
-
-/** The sizes as [module-scope constants, function-scope lets]: constants when known, else read from the uniform. */
-function convSizes(g: ConvConsts | undefined): [string, string] {
-  const names = Object.keys(CONV_FIELDS) as (keyof ConvConsts)[];
-  const id = (k: string) => `G_${k.toUpperCase()}`;
-  if (g) return [names.map((k) => `const ${id(k)} = ${g[k]}u;`).join('\n'), ''];
-  return ['', names.map((k) => `let ${id(k)} = ${CONV_FIELDS[k]};`).join(' ')];
-}
-
-/** im2col over NHWC; `geometry` bakes the sizes in as constants (ConvConsts: no integer divisions at run time). */
-export function im2colKernel(geometry?: ConvConsts): string {
-  const [moduleScope, fnScope] = convSizes(geometry);
+/** im2col over NHWC, for one geometry (ConvSizes). */
+export function im2colKernel(g: ConvSizes): string {
   return /* wgsl */ `${HEADER}${CONV_STRUCT}
-${moduleScope}
+${sizeConstants(g)}
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> cols: array<f32>;
@@ -72,7 +61,6 @@ ${moduleScope}
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat(gid, nwg);
   if (i >= p.d.w) { return; }
-  ${fnScope}
   let width = G_KH * G_KW * G_C;
   let row = i / width;
   let col = i % width;
@@ -94,10 +82,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 // Gather form of col2im: each input pixel sums the columns that read it, so
 // no atomics are needed and the result is deterministic.
-export function col2imKernel(geometry?: ConvConsts): string {
-  const [moduleScope, fnScope] = convSizes(geometry);
+export function col2imKernel(g: ConvSizes): string {
   return /* wgsl */ `${HEADER}${CONV_STRUCT}
-${moduleScope}
+${sizeConstants(g)}
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> cols: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
@@ -105,7 +92,6 @@ ${moduleScope}
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat(gid, nwg);
   if (i >= p.d.w) { return; }
-  ${fnScope}
   let c = i % G_C;
   let x = (i / G_C) % G_W;
   let y = (i / (G_C * G_W)) % G_H;
