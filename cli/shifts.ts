@@ -14,7 +14,7 @@ export const simShiftRenderer: ShiftRenderer = async function* (requests: ShiftR
       while (end < requests.length && requests[end].scene === scene) end++;
       const task = TASK_NAMES.find((t) => t === scene.task);
       if (!task || scene.seed === null) throw new CliError(`augment.rendered_shift: ${scene.file} names no simulator task and seed to render its scene from (record it with \`senseact sim run\`)`, 2);
-      for await (const frame of renderShifted(task, camera, scene.seed, requests.slice(start, end).map(toSim))) yield resizeRgb(decodeImage(frame), image.width, image.height);
+      for await (const { data, goal } of renderShifted(task, camera, scene.seed, requests.slice(start, end).map(toSim))) yield { image: resizeRgb(decodeImage(data), image.width, image.height), goal };
       start = end;
     }
   } finally {
@@ -33,5 +33,6 @@ function toSim(r: ShiftRender): ShiftRequest {
     fingers: [j('finger_left'), j('finger_right')],
     shift: r.shift,
     grasp: r.grasp,
+    goal: r.goal,
   };
 }

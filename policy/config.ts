@@ -47,6 +47,13 @@ export const AugmentConfig = z.object({
       share: z.number().min(0).max(1).default(0.5),
       /** Free-approach frames this close (m) above the grasp point are not shifted: the fingers stand around the object there. */
       clearance: z.number().min(0).max(0.5).default(0.03),
+      /**
+       * Each view also puts the task's carry goal (pick-place's plate, find-smell's bin) where the
+       * scene's layout could have drawn it: the carry's labels follow it, the free approach's stay
+       * (it heads for the object to take, wherever the goal stands). Three demonstrations show the goal
+       * in three places, all on one side in pick-place's seeds 0–2.
+       */
+      move_goal: z.boolean().default(false),
     })
     .nullable()
     .default(null),

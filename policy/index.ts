@@ -17,4 +17,4 @@ export { fitNearest, queryNearest, type NearestTable } from './nearest.ts';
 export { lossCurveSvg, type CurvePoint } from './lossCurve.ts';
 export { learningRate } from './schedule.ts';
 export { trainVisionPrior, saveVisionPrior, loadVisionPrior, PriorMeta, PRIOR_FORMAT, type PriorViews } from './prior.ts';
-export { attachShifts, type ShiftRender, type ShiftRenderer, type ShiftScene, type ShiftedView } from './shifts.ts';
+export { attachShifts, type RenderedView, type ShiftRender, type ShiftRenderer, type ShiftScene, type ShiftedView } from './shifts.ts';

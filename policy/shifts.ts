@@ -26,10 +26,18 @@ export interface ShiftRender {
   shift: { x: number; y: number };
   /** Where the tool gripped what the hand holds (world x, y); null when it holds nothing. */
   grasp: { x: number; y: number } | null;
+  /** The carry's goal (a plate, a bin) put elsewhere its scene's layout could have, drawn from this seed; null = where it stood. */
+  goal: number | null;
 }
 
-/** Renders the requests in order, each as an RGB image of `image`'s size. */
-export type ShiftRenderer = (requests: ShiftRender[], image: { width: number; height: number }) => AsyncIterable<Uint8Array>;
+/** A rendered view: the RGB image, and how far the goal was moved (world m; null when it was not). */
+export interface RenderedView {
+  image: Uint8Array;
+  goal: { x: number; y: number } | null;
+}
+
+/** Renders the requests in order, each at `image`'s size. */
+export type ShiftRenderer = (requests: ShiftRender[], image: { width: number; height: number }) => AsyncIterable<RenderedView>;
 
 /** A rendered alternative to an example's image: the tool stood (dx, dy) further along the hand's forward and left. */
 export interface ShiftedView {
@@ -50,7 +58,7 @@ export async function attachShifts(examples: PolicyExample[], episodes: readonly
   if (!joints.length) throw new TrainRefusal('augment.rendered_shift: the dataset has no proprio joint positions (position.*) to render the robot from');
   const rand = seededRandom(config.train.seed ^ 0x5417f7);
   const requests: ShiftRender[] = [];
-  const owners: { ex: PolicyExample; dx: number; dy: number }[] = [];
+  const owners: { ex: PolicyExample; dx: number; dy: number; carry: boolean; yaw: number }[] = [];
   let grasp: { x: number; y: number } | null = null;
   let episode = -1;
   for (let t = 0; t < examples.length; t++) {
@@ -72,15 +80,24 @@ export async function attachShifts(examples: PolicyExample[], episodes: readonly
     for (let k = 0; k < spec.views; k++) {
       const dx = (rand() * 2 - 1) * spec.reach;
       const dy = (rand() * 2 - 1) * spec.reach;
-      requests.push({ scene: episodes[episode], joints: q, shift: { x: c * dx - s * dy, y: s * dx + c * dy }, grasp: carry ? grasp : null });
-      owners.push({ ex, dx, dy });
+      const goal = spec.move_goal ? Math.floor(rand() * 2 ** 31) : null;
+      requests.push({ scene: episodes[episode], joints: q, shift: { x: c * dx - s * dy, y: s * dx + c * dy }, grasp: carry ? grasp : null, goal });
+      owners.push({ ex, dx, dy, carry, yaw: ex.pose[3] });
     }
   }
   let i = 0;
-  for await (const image of render(requests, config.image)) {
+  for await (const { image, goal } of render(requests, config.image)) {
     if (i >= owners.length) throw new Error(`augment.rendered_shift: the renderer returned more than the ${owners.length} views asked for`);
-    const { ex, dx, dy } = owners[i++];
+    const { ex, carry, yaw } = owners[i++];
+    let { dx, dy } = owners[i - 1];
     if (image.length !== ex.image.length) throw new Error(`augment.rendered_shift: a rendered view has ${image.length} bytes, the dataset's images ${ex.image.length}`);
+    if (spec.move_goal && !goal) throw new Error('augment.rendered_shift.move_goal: the renderer did not move the goal');
+    // A carry heads for the goal: moved by δ, its keyframes are δ further, as if the tool stood −δ aside.
+    // The free approach heads for the object to take, wherever the goal stands: its labels stay.
+    if (goal && carry) {
+      dx -= Math.cos(yaw) * goal.x + Math.sin(yaw) * goal.y;
+      dy -= -Math.sin(yaw) * goal.x + Math.cos(yaw) * goal.y;
+    }
     (ex.shifted ??= []).push({ image, dx, dy });
   }
   if (i !== owners.length) throw new Error(`augment.rendered_shift: the renderer returned ${i} of the ${owners.length} views asked for`);

@@ -52,7 +52,19 @@ export interface Task {
   landmarks?(): Landmark[];
   /** Bodies the hand may carry, and how it grips each (sim/views.ts poses them in the hand). */
   readonly holdables?: Holdable[];
+  /**
+   * Where a carry heads (pick-place: the plate; find-smell: the bin), movable for rendered views
+   * (sim/shifts.ts): a demonstration's frames seen again with it where the layout could have put it.
+   */
+  readonly goal?: Goal;
   expert(variant: ExpertVariant, rng: Rng): Expert;
+}
+
+export interface Goal {
+  /** Puts the goal where the task's layout could have drawn it (given where the holdables were laid out); returns how far it moved (world m). */
+  move(rng: Rng): { x: number; y: number };
+  /** Puts it back where the layout put it. */
+  restore(): void;
 }
 
 export interface Landmark {

@@ -1,7 +1,8 @@
 // Small helpers the tasks share.
 import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import { ROBOT } from '../layout.ts';
-import type { Holdable, Landmark } from '../task.ts';
+import type { Rng } from '../rng.ts';
+import type { Goal, Holdable, Landmark } from '../task.ts';
 
 /** Cosine of the angle between a body's z axis and world up. */
 export function uprightness(body: RigidBody): number {
@@ -28,4 +29,27 @@ export function holdable(body: RigidBody, radius: number, halfHeight: number): H
 export function landmarkOf(name: string, body: RigidBody): Landmark {
   const p = body.translation();
   return { name, x: p.x, y: p.y, z: p.z };
+}
+
+/**
+ * A carry's goal made of `bodies` (moved as one) whose centre the layout put at `at`; `draw` gives
+ * another centre the layout could have drawn.
+ */
+export function movableGoal(bodies: readonly RigidBody[], at: { x: number; y: number }, draw: (rng: Rng) => { x: number; y: number }): Goal {
+  // Where they stand when first asked: after the reset's settling steps, not as built.
+  let rest: { x: number; y: number; z: number }[] | null = null;
+  const resting = () => (rest ??= bodies.map((b) => ({ ...b.translation() })));
+  return {
+    move(rng) {
+      const from = resting();
+      const to = draw(rng);
+      const d = { x: to.x - at.x, y: to.y - at.y };
+      bodies.forEach((b, i) => b.setTranslation({ x: from[i].x + d.x, y: from[i].y + d.y, z: from[i].z }, false));
+      return d;
+    },
+    restore() {
+      const from = resting();
+      bodies.forEach((b, i) => b.setTranslation(from[i], false));
+    },
+  };
 }

@@ -12,7 +12,7 @@ import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import { COUNTER } from '../layout.ts';
 import { PhasedExpert, hold, moveTo, overTool, release, setDown, squeeze, weakerSqueeze, type Grip, type Phase } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
-import { graspHeight, holdable, landmarkOf, uprightness } from './common.ts';
+import { graspHeight, holdable, landmarkOf, movableGoal, uprightness } from './common.ts';
 
 const JAR_R = 0.035;
 const JAR_HH = 0.055;
@@ -39,8 +39,9 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
   // The bin: a floor and four low walls, fixed to the counter.
   const t = 0.006;
   const z0 = COUNTER.top;
+  const binParts: RigidBody[] = [];
   const bin = (name: string, dx: number, dy: number, hx: number, hy: number, hz: number, z: number) =>
-    sim.fixedBox(name, [binX + dx, binY + dy, z], [hx, hy, hz], 0x5a6b48);
+    binParts.push(sim.fixedBox(name, [binX + dx, binY + dy, z], [hx, hy, hz], 0x5a6b48));
   bin('bin-floor', 0, 0, BIN_HALF + t, BIN_HALF + t, t / 2, z0 + t / 2);
   bin('bin-wall-a', BIN_HALF + t / 2, 0, t / 2, BIN_HALF + t, BIN_WALL / 2, z0 + BIN_WALL / 2);
   bin('bin-wall-b', -BIN_HALF - t / 2, 0, t / 2, BIN_HALF + t, BIN_WALL / 2, z0 + BIN_WALL / 2);
@@ -95,6 +96,7 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
     },
     landmarks: () => [...jars.map((j, i) => landmarkOf(`jar-${i}`, j)), { name: 'bin', x: binX, y: binY, z: z0 }],
     holdables: jars.map((j) => holdable(j, JAR_R, JAR_HH)),
+    goal: movableGoal(binParts, { x: binX, y: binY }, (r) => ({ x: r.uniform(0.98, 1.02), y: r.uniform(-0.2, 0.2) })),
     milestones() {
       return { touched_odorant_jar_first: touched === target, lifted_odorant_jar: lifted === target };
     },

@@ -9,7 +9,8 @@ import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import { COUNTER } from '../layout.ts';
 import { PhasedExpert, hold, moveTo, overTool, release, setDown, squeeze, weakerSqueeze, type Grip } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
-import { graspHeight, holdable, landmarkOf, speed, uprightness } from './common.ts';
+import { graspHeight, holdable, landmarkOf, movableGoal, speed, uprightness } from './common.ts';
+import type { Rng } from '../rng.ts';
 
 const PLATE_R = 0.09;
 const PLATE_HH = 0.008;
@@ -18,12 +19,18 @@ export const pickPlace: TaskFactory = ({ sim, rng }) => {
   const robotStart = defaultStart(rng);
   const mugR = rng.uniform(0.035, 0.045);
   const mugHH = 0.05;
+  const place = (r: Rng) => ({ x: r.uniform(0.7, 0.85), y: r.uniform(-0.3, 0.3) });
+  // The plate, drawn until it stands far enough from the mug.
+  const plateFor = (r: Rng, mug: { x: number; y: number }) => {
+    for (;;) {
+      const p = place(r);
+      if (Math.hypot(mug.x - p.x, mug.y - p.y) >= 0.22) return p;
+    }
+  };
   let mx = 0, my = 0, px = 0, py = 0;
   do {
-    mx = rng.uniform(0.7, 0.85);
-    my = rng.uniform(-0.3, 0.3);
-    px = rng.uniform(0.7, 0.85);
-    py = rng.uniform(-0.3, 0.3);
+    ({ x: mx, y: my } = place(rng));
+    ({ x: px, y: py } = place(rng));
   } while (Math.hypot(mx - px, my - py) < 0.22);
   const plate = sim.dynamicCylinder({ name: 'plate', color: 0xf4f4f0, mass: 0.6, friction: 0.9 }, px, py, COUNTER.top, PLATE_R, PLATE_HH);
   const mug = sim.dynamicCylinder({ name: 'mug', color: 0x2f6db5, mass: rng.uniform(0.2, 0.35), friction: 0.8 }, mx, my, COUNTER.top, mugR, mugHH);
@@ -59,6 +66,7 @@ export const pickPlace: TaskFactory = ({ sim, rng }) => {
     },
     landmarks: () => [landmarkOf('mug', mugBody), landmarkOf('plate', plate.body)],
     holdables: [holdable(mugBody, mugR, mugHH)],
+    goal: movableGoal([plate.body], plateStart, (r) => plateFor(r, { x: mx, y: my })),
     info() {
       const m = mugBody.translation();
       const p = plate.body.translation();

@@ -3,13 +3,14 @@
 // aside. Unmoved, the render is the recorded frame; moved, the scene moves in
 // the image the way the waypoint labels say it should (the same convention as
 // the image-shift view shift); the held jar moves with the hand; and a
-// rendered view replaces the image with every row's label moved by −δ. (The
+// rendered view replaces the image with every row's label moved by −δ; with
+// move_goal the bin is drawn elsewhere and only the carry's labels follow it. (The
 // CLI's path, `train --recipe few-shot`, renders them in tests/cli/recipe.test.ts.)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolicyConfig, RECIPES, attachShifts, trainPolicy, type ShiftRender, type ShiftScene } from '../../policy/index.ts';
+import { PolicyConfig, RECIPES, attachShifts, trainPolicy, type ShiftRender, type ShiftRenderer, type ShiftScene } from '../../policy/index.ts';
 import { allocFeatureBatch, encodeExample, featureDims, type Normalizer, type PolicyExample } from '../../policy/features.ts';
 import { relabelWaypoints } from '../../policy/waypoints.ts';
 import { Dataset, type Layout } from '../../sensors/index.ts';
@@ -103,11 +104,11 @@ describe('rendered view shifts', () => {
     const yaw = frame.pose![3];
     const along = (f: number, l: number) => ({ x: Math.cos(yaw) * f - Math.sin(yaw) * l, y: Math.sin(yaw) * f + Math.cos(yaw) * l });
     const requests: ShiftRender[] = [
-      { scene: scenes[0], joints: joints(frame), shift: along(delta, 0), grasp: null },
-      { scene: scenes[0], joints: joints(frame), shift: along(0, delta), grasp: null },
+      { scene: scenes[0], joints: joints(frame), shift: along(delta, 0), grasp: null, goal: null },
+      { scene: scenes[0], joints: joints(frame), shift: along(0, delta), grasp: null, goal: null },
     ];
     const images: Uint8Array[] = [];
-    for await (const img of simShiftRenderer(requests, { width: W, height: W })) images.push(img);
+    for await (const { image } of simShiftRenderer(requests, { width: W, height: W })) images.push(image);
     const metresPerPx = (frame.above_grasp! + view_depth) / (focal * W);
     const expected = delta / metresPerPx;
     expect(expected).toBeGreaterThan(2);
@@ -125,7 +126,7 @@ describe('rendered view shifts', () => {
     const held: Uint8Array[] = [];
     const cy = carry.pose![3];
     const shift = { x: Math.cos(cy) * 0 - Math.sin(cy) * 0.06, y: Math.sin(cy) * 0 + Math.cos(cy) * 0.06 };
-    for await (const img of simShiftRenderer([{ scene: scenes[0], joints: joints(carry), shift, grasp: { x: grasp[0], y: grasp[1] } }], { width: W, height: W })) held.push(img);
+    for await (const img of simShiftRenderer([{ scene: scenes[0], joints: joints(carry), shift, grasp: { x: grasp[0], y: grasp[1] }, goal: null }], { width: W, height: W })) held.push(img.image);
     const region = (img: Uint8Array) => {
       // The bottom middle of the image: the fingers and the jar between them.
       let diff = 0;
@@ -134,6 +135,44 @@ describe('rendered view shifts', () => {
     };
     expect(region(held[0])).toBeLessThan(12);
     expect(meanAbs(held[0], carry.image)).toBeGreaterThan(region(held[0]) + 5);
+  }, 120_000);
+
+  it('move_goal: each view puts the bin elsewhere; the carry\'s labels follow it, the free approach\'s stay', async () => {
+    const config = withShift({ frames: 'both', reach: 1e-6, move_goal: true });
+    const moved = await loadExamples(config);
+    // The real renderer, with the goal's moves written down as they pass.
+    const goals: { x: number; y: number }[] = [];
+    const noting: ShiftRenderer = async function* (requests, image) {
+      for await (const view of simShiftRenderer(requests, image)) {
+        goals.push(view.goal!);
+        yield view;
+      }
+    };
+    const n = await attachShifts(moved, scenes, layout.proprio.names, config, noting);
+    const shifted = moved.filter((e) => e.shifted);
+    expect(goals.length).toBe(n);
+    expect(shifted.length).toBe(n);
+    const spread = (v: number[]) => Math.max(...v) - Math.min(...v);
+    expect(spread(goals.map((g) => g.y))).toBeGreaterThan(0.2);
+    let carries = 0;
+    shifted.forEach((ex, i) => {
+      const { dx, dy } = ex.shifted![0];
+      const g = goals[i];
+      if (ex.carry_above === undefined) {
+        expect(Math.hypot(dx, dy)).toBeLessThan(1e-5);
+      } else {
+        carries++;
+        // The bin δ further: the labels as if the tool stood −δ aside (in the hand's frame).
+        const yaw = ex.pose![3];
+        expect(dx).toBeCloseTo(-(Math.cos(yaw) * g.x + Math.sin(yaw) * g.y), 5);
+        expect(dy).toBeCloseTo(-(-Math.sin(yaw) * g.x + Math.cos(yaw) * g.y), 5);
+      }
+    });
+    expect(carries).toBeGreaterThan(20);
+    // The bin is drawn where it was moved to: the carry's last frames, over the bin, look different
+    // with it moved (unmoved, they are the recorded frames: the first test).
+    const late = shifted.filter((e) => e.carry_above !== undefined).slice(-10);
+    expect(median(late.map((e) => meanAbs(e.image, e.shifted![0].image)))).toBeGreaterThan(15);
   }, 120_000);
 
   it('a rendered view replaces the image and moves every row of the waypoint by −δ', async () => {
