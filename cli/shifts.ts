@@ -2,7 +2,7 @@
 // each request's episode is a log the simulator recorded, whose task and seed redraw its scene.
 import type { ShiftRender, ShiftRenderer } from '../policy/index.ts';
 import { decodeImage, resizeRgb } from '../sensors/index.ts';
-import { TASK_NAMES, createNodeCamera, renderShifted, type ShiftRequest } from '../sim/index.ts';
+import { NoRelayout, TASK_NAMES, createNodeCamera, renderShifted, type ShiftRequest } from '../sim/index.ts';
 import { CliError } from './errors.ts';
 
 export const simShiftRenderer: ShiftRenderer = async function* (requests: ShiftRender[], image: { width: number; height: number }) {
@@ -14,7 +14,12 @@ export const simShiftRenderer: ShiftRenderer = async function* (requests: ShiftR
       while (end < requests.length && requests[end].scene === scene) end++;
       const task = TASK_NAMES.find((t) => t === scene.task);
       if (!task || scene.seed === null) throw new CliError(`augment.rendered_shift: ${scene.file} names no simulator task and seed to render its scene from (record it with \`senseact sim run\`)`, 2);
-      for await (const { data, goal } of renderShifted(task, camera, scene.seed, requests.slice(start, end).map(toSim))) yield { image: resizeRgb(decodeImage(data), image.width, image.height), goal };
+      try {
+        for await (const { data, moved } of renderShifted(task, camera, scene.seed, requests.slice(start, end).map(toSim))) yield { image: resizeRgb(decodeImage(data), image.width, image.height), moved };
+      } catch (err) {
+        if (err instanceof NoRelayout) throw new CliError(`augment.rendered_shift.relayout: ${err.message}`, 2);
+        throw err;
+      }
       start = end;
     }
   } finally {
@@ -33,6 +38,6 @@ function toSim(r: ShiftRender): ShiftRequest {
     fingers: [j('finger_left'), j('finger_right')],
     shift: r.shift,
     grasp: r.grasp,
-    goal: r.goal,
+    relayout: r.relayout,
   };
 }

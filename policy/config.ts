@@ -48,12 +48,14 @@ export const AugmentConfig = z.object({
       /** Free-approach frames this close (m) above the grasp point are not shifted: the fingers stand around the object there. */
       clearance: z.number().min(0).max(0.5).default(0.03),
       /**
-       * Each view also puts the task's carry goal (pick-place's plate, find-smell's bin) where the
-       * scene's layout could have drawn it: the carry's labels follow it, the free approach's stay
-       * (it heads for the object to take, wherever the goal stands). Three demonstrations show the goal
-       * in three places, all on one side in pick-place's seeds 0–2.
+       * Each view also lays the scene out again where its layout could have (sim Task.relayout):
+       * views of the free approach move the object to take (pick-place's mug, the plate with it;
+       * the labels follow the mug), views of the carry move its goal (pick-place's plate,
+       * find-smell's bin; the labels follow it), each only where the camera then sees it. Three
+       * demonstrations show three layouts, and pick-place's seeds 0–2 all put the mug on the
+       * right and the plate on the left.
        */
-      move_goal: z.boolean().default(false),
+      relayout: z.boolean().default(false),
     })
     .nullable()
     .default(null),

@@ -12,7 +12,7 @@
 // many places, each with its answer (SPARTN's corrective views, rendered
 // exactly instead of by a NeRF).
 import type { PolicyConfig } from './config.ts';
-import type { PolicyExample } from './features.ts';
+import { ACTION_DIM, type PolicyExample } from './features.ts';
 import { seededRandom, type EpisodeInfo } from '../sensors/index.ts';
 import { TrainRefusal } from './refusal.ts';
 
@@ -26,14 +26,25 @@ export interface ShiftRender {
   shift: { x: number; y: number };
   /** Where the tool gripped what the hand holds (world x, y); null when it holds nothing. */
   grasp: { x: number; y: number } | null;
-  /** The carry's goal (a plate, a bin) put elsewhere its scene's layout could have, drawn from this seed; null = where it stood. */
-  goal: number | null;
+  /**
+   * The scene laid out again, drawn from `seed`: `follow` names what the frame's labels are
+   * relative to ('target': the object the approach takes; 'goal': where the carry heads), moved only
+   * where the camera then sees it; with null both may go anywhere (the labels depend on neither).
+   * null = as recorded.
+   */
+  relayout: { seed: number; follow: Follow } | null;
 }
 
-/** A rendered view: the RGB image, and how far the goal was moved (world m; null when it was not). */
+/** What a frame's waypoint labels are relative to, for a relayout. */
+export type Follow = 'target' | 'goal' | null;
+
+/**
+ * A rendered view: the RGB image, and how far a relayout moved the object to take (views of the
+ * free approach) and the carry's goal (world m; null for what stayed).
+ */
 export interface RenderedView {
   image: Uint8Array;
-  goal: { x: number; y: number } | null;
+  moved: { target: { x: number; y: number } | null; goal: { x: number; y: number } | null };
 }
 
 /** Renders the requests in order, each at `image`'s size. */
@@ -58,7 +69,8 @@ export async function attachShifts(examples: PolicyExample[], episodes: readonly
   if (!joints.length) throw new TrainRefusal('augment.rendered_shift: the dataset has no proprio joint positions (position.*) to render the robot from');
   const rand = seededRandom(config.train.seed ^ 0x5417f7);
   const requests: ShiftRender[] = [];
-  const owners: { ex: PolicyExample; dx: number; dy: number; carry: boolean; yaw: number }[] = [];
+  const owners: { ex: PolicyExample; dx: number; dy: number; follow: Follow; yaw: number }[] = [];
+  const grasps = graspPoints(examples);
   let grasp: { x: number; y: number } | null = null;
   let episode = -1;
   for (let t = 0; t < examples.length; t++) {
@@ -71,6 +83,7 @@ export async function attachShifts(examples: PolicyExample[], episodes: readonly
     // The first frame after the free approach is where the gripper closed: the grasp point.
     if (grasp === null && ex.above_grasp === undefined && ex.pose && t > 0 && examples[t - 1].episode === episode) grasp = { x: ex.pose[0], y: ex.pose[1] };
     const carry = ex.carry_above !== undefined && grasp !== null;
+    const follow: Follow | undefined = carry ? 'goal' : following(ex, grasps.get(ex.episode), config.chunk);
     const free = ex.above_grasp !== undefined && ex.above_grasp > spec.clearance;
     const wanted = spec.frames === 'both' ? carry || free : spec.frames === 'carry' ? carry : free;
     if (!wanted || !ex.pose || ex.mask[3]) continue;
@@ -80,26 +93,68 @@ export async function attachShifts(examples: PolicyExample[], episodes: readonly
     for (let k = 0; k < spec.views; k++) {
       const dx = (rand() * 2 - 1) * spec.reach;
       const dy = (rand() * 2 - 1) * spec.reach;
-      const goal = spec.move_goal ? Math.floor(rand() * 2 ** 31) : null;
-      requests.push({ scene: episodes[episode], joints: q, shift: { x: c * dx - s * dy, y: s * dx + c * dy }, grasp: carry ? grasp : null, goal });
-      owners.push({ ex, dx, dy, carry, yaw: ex.pose[3] });
+      const relayout = spec.relayout && follow !== undefined ? { seed: Math.floor(rand() * 2 ** 31), follow } : null;
+      requests.push({ scene: episodes[episode], joints: q, shift: { x: c * dx - s * dy, y: s * dx + c * dy }, grasp: carry ? grasp : null, relayout });
+      owners.push({ ex, dx, dy, follow: relayout?.follow ?? null, yaw: ex.pose[3] });
     }
   }
   let i = 0;
-  for await (const { image, goal } of render(requests, config.image)) {
+  for await (const { image, moved } of render(requests, config.image)) {
     if (i >= owners.length) throw new Error(`augment.rendered_shift: the renderer returned more than the ${owners.length} views asked for`);
-    const { ex, carry, yaw } = owners[i++];
+    const { ex, follow, yaw } = owners[i++];
     let { dx, dy } = owners[i - 1];
     if (image.length !== ex.image.length) throw new Error(`augment.rendered_shift: a rendered view has ${image.length} bytes, the dataset's images ${ex.image.length}`);
-    if (spec.move_goal && !goal) throw new Error('augment.rendered_shift.move_goal: the renderer did not move the goal');
-    // A carry heads for the goal: moved by δ, its keyframes are δ further, as if the tool stood −δ aside.
-    // The free approach heads for the object to take, wherever the goal stands: its labels stay.
-    if (goal && carry) {
-      dx -= Math.cos(yaw) * goal.x + Math.sin(yaw) * goal.y;
-      dy -= -Math.sin(yaw) * goal.x + Math.cos(yaw) * goal.y;
+    // The keyframes ahead are places relative to what the hand heads for: the goal in a carry, the
+    // object to take on the way to it. That moved by δ, they are δ further, as if the tool stood −δ aside.
+    const followed = follow ? moved[follow] : null;
+    if (followed) {
+      dx -= Math.cos(yaw) * followed.x + Math.sin(yaw) * followed.y;
+      dy -= -Math.sin(yaw) * followed.x + Math.cos(yaw) * followed.y;
     }
     (ex.shifted ??= []).push({ image, dx, dy });
   }
   if (i !== owners.length) throw new Error(`augment.rendered_shift: the renderer returned ${i} of the ${owners.length} views asked for`);
   return i;
+}
+
+/** A keyframe this close (m, horizontally) to the grasp point is a place relative to the object taken (above it, at it). */
+const AT_OBJECT = 0.03;
+/** A free-approach frame whose next keyframe is lower than this (m) over the grasp is about to take the object: not laid out again. */
+const ABOVE_OBJECT = 0.05;
+
+/** Each episode's grasp point (tool x, y when the gripper first closed), by episode. */
+function graspPoints(examples: readonly PolicyExample[]): Map<number, { x: number; y: number; z: number }> {
+  const out = new Map<number, { x: number; y: number; z: number }>();
+  for (let t = 1; t < examples.length; t++) {
+    const ex = examples[t];
+    const prev = examples[t - 1];
+    if (ex.episode === prev.episode && !out.has(ex.episode) && ex.above_grasp === undefined && prev.above_grasp !== undefined && ex.pose) out.set(ex.episode, { x: ex.pose[0], y: ex.pose[1], z: ex.pose[2] });
+  }
+  return out;
+}
+
+/**
+ * What a free-approach frame's labels are relative to, for a relayout: null when no keyframe of its
+ * chunk is at the object (a look around, a rise: the labels hold wherever things stand); 'target'
+ * when every one is, high enough over it, and the gripper holds over the chunk (the approach: its
+ * labels follow the object); undefined otherwise (keyframes of both kinds, or the grasp at hand,
+ * whose timing a moved object would make wrong): not laid out again.
+ */
+function following(ex: PolicyExample, grasp: { x: number; y: number; z: number } | undefined, chunk: number): Follow | undefined {
+  if (!grasp || !ex.pose) return undefined;
+  const [x, y, z, yaw] = ex.pose;
+  const c = Math.cos(yaw);
+  const s = Math.sin(yaw);
+  let at = 0;
+  for (let r = 0; r < chunk; r++) {
+    const row = ex.actions.subarray(r * ACTION_DIM, (r + 1) * ACTION_DIM);
+    const kx = x + c * row[0] - s * row[1];
+    const ky = y + s * row[0] + c * row[1];
+    if (Math.hypot(kx - grasp.x, ky - grasp.y) < AT_OBJECT) at++;
+  }
+  if (at === 0) return null;
+  if (at < chunk) return undefined;
+  const still = Array.from({ length: chunk }, (_, r) => ex.actions[r * ACTION_DIM + 6]).every((g) => g === ex.actions[6]);
+  const high = z + ex.actions[2] - grasp.z > ABOVE_OBJECT;
+  return still && high ? 'target' : undefined;
 }

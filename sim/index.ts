@@ -8,5 +8,5 @@ export { recordEpisodes, episodeFileName, SIM_ROBOT, type RecordOptions } from '
 export { LiveSim } from './live.ts';
 export { RosbridgeServer, type RosbridgeServerOptions, type Logger } from './rosbridge/server.ts';
 export { TOPICS, SERVICES } from './rosbridge/messages.ts';
-export { renderShifted, type ShiftRequest, type ShiftedFrame } from './shifts.ts';
+export { NoRelayout, renderShifted, type Relaid, type ShiftRequest, type ShiftedFrame } from './shifts.ts';
 export { renderViews, landmarkNames, VIEW_SCALE_M, VIEW_TARGETS_PER_LANDMARK, type LabelledView, type ViewOptions } from './views.ts';

@@ -53,17 +53,30 @@ export interface Task {
   /** Bodies the hand may carry, and how it grips each (sim/views.ts poses them in the hand). */
   readonly holdables?: Holdable[];
   /**
-   * Where a carry heads (pick-place: the plate; find-smell: the bin), movable for rendered views
-   * (sim/shifts.ts): a demonstration's frames seen again with it where the layout could have put it.
+   * The scene laid out again for rendered views of a demonstration (sim/shifts.ts): the carry's
+   * goal, or the object to take, put where the layout could have drawn them.
    */
-  readonly goal?: Goal;
+  readonly relayout?: Relayout;
   expert(variant: ExpertVariant, rng: Rng): Expert;
 }
 
-export interface Goal {
-  /** Puts the goal where the task's layout could have drawn it (given where the holdables were laid out); returns how far it moved (world m). */
-  move(rng: Rng): { x: number; y: number };
-  /** Puts it back where the layout put it. */
+/** How far something was moved (world m), and where its centre now stands. */
+export interface Moved {
+  x: number;
+  y: number;
+  at: { x: number; y: number; z: number };
+}
+
+export interface Relayout {
+  /** Draws the carry's goal (pick-place: the plate; find-smell: the bin) anew, the object to take staying where the layout put it. */
+  goal(rng: Rng): Moved;
+  /**
+   * Draws the object the approach heads for anew, and the goal with it where the layout ties the
+   * two (pick-place: the plate stays 22 cm from the mug). Absent where another sense picks the
+   * object (find-smell's jars).
+   */
+  target?(rng: Rng): { target: Moved; goal: Moved };
+  /** Puts everything back where the layout put it. */
   restore(): void;
 }
 

@@ -46,6 +46,20 @@ export interface ViewOptions {
   fovDeg?: number;
 }
 
+/**
+ * Whether the wrist camera of a tool at `tool` with hand yaw `yaw` sees `point`: within 90% of the
+ * image's half-width of its centre, at least 3 cm below the lens (sim/camera.ts wristCameraPose).
+ */
+export function seenByWrist(tool: { x: number; y: number; z: number }, yaw: number, point: { x: number; y: number; z: number }, fovDeg = 75): boolean {
+  const tanHalf = Math.tan((fovDeg * Math.PI) / 360) * 0.9;
+  const wx = point.x - tool.x;
+  const wy = point.y - tool.y;
+  const fx = Math.cos(yaw) * wx + Math.sin(yaw) * wy;
+  const fy = -Math.sin(yaw) * wx + Math.cos(yaw) * wy;
+  const depth = tool.z + ROBOT.cameraAboveTool - point.z;
+  return depth > 0.03 && Math.abs(fx - ROBOT.cameraForward) < tanHalf * depth && Math.abs(fy) < tanHalf * depth;
+}
+
 /** The landmark names of a task, in target order (a throwaway world is built to ask). */
 export async function landmarkNames(task: TaskName): Promise<string[]> {
   const env = new SimEnv({ task, camera: null });
@@ -62,7 +76,6 @@ export async function landmarkNames(task: TaskName): Promise<string[]> {
  */
 export async function* renderViews(opts: ViewOptions): AsyncGenerator<LabelledView> {
   const env = new SimEnv({ task: opts.task, camera: opts.camera });
-  const tanHalf = Math.tan(((opts.fovDeg ?? 75) * Math.PI) / 360) * 0.9;
   try {
     for (let l = 0; l < opts.layouts; l++) {
       await env.reset(opts.seed + l);
@@ -85,14 +98,12 @@ export async function* renderViews(opts: ViewOptions): AsyncGenerator<LabelledVi
         const weights = new Float32Array(targets.length);
         const c = Math.cos(pose.yaw);
         const s = Math.sin(pose.yaw);
-        const camZ = pose.tool.z + ROBOT.cameraAboveTool;
         now.forEach((m, i) => {
           const wx = m.x - pose.tool.x;
           const wy = m.y - pose.tool.y;
           const fx = c * wx + s * wy; // forward of the tool
           const fy = -s * wx + c * wy; // left of the tool
-          const depth = camZ - m.z;
-          const seen = depth > 0.03 && Math.abs(fx - ROBOT.cameraForward) < tanHalf * depth && Math.abs(fy) < tanHalf * depth;
+          const seen = seenByWrist(pose.tool, pose.yaw, m, opts.fovDeg);
           const o = i * VIEW_TARGETS_PER_LANDMARK;
           targets[o] = fx / VIEW_SCALE_M;
           targets[o + 1] = fy / VIEW_SCALE_M;

@@ -1,8 +1,7 @@
 // Small helpers the tasks share.
 import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import { ROBOT } from '../layout.ts';
-import type { Rng } from '../rng.ts';
-import type { Goal, Holdable, Landmark } from '../task.ts';
+import type { Holdable, Landmark, Moved } from '../task.ts';
 
 /** Cosine of the angle between a body's z axis and world up. */
 export function uprightness(body: RigidBody): number {
@@ -32,20 +31,18 @@ export function landmarkOf(name: string, body: RigidBody): Landmark {
 }
 
 /**
- * A carry's goal made of `bodies` (moved as one) whose centre the layout put at `at`; `draw` gives
- * another centre the layout could have drawn.
+ * Bodies moved as one, whose centre the layout put at `at`: `to(p)` puts that centre at p, `restore`
+ * puts them back where they stood when first asked (after the reset's settling steps).
  */
-export function movableGoal(bodies: readonly RigidBody[], at: { x: number; y: number }, draw: (rng: Rng) => { x: number; y: number }): Goal {
-  // Where they stand when first asked: after the reset's settling steps, not as built.
+export function movable(bodies: readonly RigidBody[], at: { x: number; y: number }): { to(p: { x: number; y: number }): Moved; restore(): void } {
   let rest: { x: number; y: number; z: number }[] | null = null;
   const resting = () => (rest ??= bodies.map((b) => ({ ...b.translation() })));
   return {
-    move(rng) {
+    to(p) {
       const from = resting();
-      const to = draw(rng);
-      const d = { x: to.x - at.x, y: to.y - at.y };
+      const d = { x: p.x - at.x, y: p.y - at.y };
       bodies.forEach((b, i) => b.setTranslation({ x: from[i].x + d.x, y: from[i].y + d.y, z: from[i].z }, false));
-      return d;
+      return { ...d, at: { x: p.x, y: p.y, z: from[0].z } };
     },
     restore() {
       const from = resting();

@@ -12,7 +12,7 @@ import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import { COUNTER } from '../layout.ts';
 import { PhasedExpert, hold, moveTo, overTool, release, setDown, squeeze, weakerSqueeze, type Grip, type Phase } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
-import { graspHeight, holdable, landmarkOf, movableGoal, uprightness } from './common.ts';
+import { graspHeight, holdable, landmarkOf, movable, uprightness } from './common.ts';
 
 const JAR_R = 0.035;
 const JAR_HH = 0.055;
@@ -47,6 +47,7 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
   bin('bin-wall-b', -BIN_HALF - t / 2, 0, t / 2, BIN_HALF + t, BIN_WALL / 2, z0 + BIN_WALL / 2);
   bin('bin-wall-c', 0, BIN_HALF + t / 2, BIN_HALF, t / 2, BIN_WALL / 2, z0 + BIN_WALL / 2);
   bin('bin-wall-d', 0, -BIN_HALF - t / 2, BIN_HALF, t / 2, BIN_WALL / 2, z0 + BIN_WALL / 2);
+  const binMover = movable(binParts, { x: binX, y: binY });
   const source = { odorant: 0, x: 0, y: 0, z: 0, strength: rng.uniform(0.6, 1.2) };
   plume.sources.push(source);
   const inBin = (b: RigidBody) => {
@@ -96,7 +97,10 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
     },
     landmarks: () => [...jars.map((j, i) => landmarkOf(`jar-${i}`, j)), { name: 'bin', x: binX, y: binY, z: z0 }],
     holdables: jars.map((j) => holdable(j, JAR_R, JAR_HH)),
-    goal: movableGoal(binParts, { x: binX, y: binY }, (r) => ({ x: r.uniform(0.98, 1.02), y: r.uniform(-0.2, 0.2) })),
+    relayout: {
+      goal: (r) => binMover.to({ x: r.uniform(0.98, 1.02), y: r.uniform(-0.2, 0.2) }),
+      restore: () => binMover.restore(),
+    },
     milestones() {
       return { touched_odorant_jar_first: touched === target, lifted_odorant_jar: lifted === target };
     },

@@ -9,7 +9,7 @@ import type { RigidBody } from '@dimforge/rapier3d-deterministic-compat';
 import { COUNTER } from '../layout.ts';
 import { PhasedExpert, hold, moveTo, overTool, release, setDown, squeeze, weakerSqueeze, type Grip } from '../expert.ts';
 import { defaultStart, type Task, type TaskFactory } from '../task.ts';
-import { graspHeight, holdable, landmarkOf, movableGoal, speed, uprightness } from './common.ts';
+import { graspHeight, holdable, landmarkOf, movable, speed, uprightness } from './common.ts';
 import type { Rng } from '../rng.ts';
 
 const PLATE_R = 0.09;
@@ -37,6 +37,8 @@ export const pickPlace: TaskFactory = ({ sim, rng }) => {
   const plateStart = { x: px, y: py };
   const plateTop = COUNTER.top + 2 * PLATE_HH;
   const mugBody: RigidBody = mug.body;
+  const plateMover = movable([plate.body], plateStart);
+  const mugMover = movable([mugBody], { x: mx, y: my });
 
   const task: Task = {
     name: 'pick-place',
@@ -66,7 +68,17 @@ export const pickPlace: TaskFactory = ({ sim, rng }) => {
     },
     landmarks: () => [landmarkOf('mug', mugBody), landmarkOf('plate', plate.body)],
     holdables: [holdable(mugBody, mugR, mugHH)],
-    goal: movableGoal([plate.body], plateStart, (r) => plateFor(r, { x: mx, y: my })),
+    relayout: {
+      goal: (r) => plateMover.to(plateFor(r, { x: mx, y: my })),
+      target(r) {
+        const m = place(r);
+        return { target: mugMover.to(m), goal: plateMover.to(plateFor(r, m)) };
+      },
+      restore() {
+        mugMover.restore();
+        plateMover.restore();
+      },
+    },
     info() {
       const m = mugBody.translation();
       const p = plate.body.translation();

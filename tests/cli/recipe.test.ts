@@ -43,7 +43,7 @@ describe('senseact train --recipe', () => {
     expect(meta.config.augment.view_shift).toBe(recipe.augment.view_shift);
     expect(meta.config.hypotheses).toBe(recipe.hypotheses);
     // The recipe's fields as written, and the default clearance it does not name.
-    expect(meta.config.augment.rendered_shift).toEqual({ clearance: 0.03, ...recipe.augment.rendered_shift });
+    expect(meta.config.augment.rendered_shift).toEqual({ clearance: 0.03, relayout: false, ...recipe.augment.rendered_shift });
     // The CLI passed the simulator's renderer: the carry frames were rendered again.
     expect(run.stderr).toMatch(/rendered [1-9]\d* shifted views \(carry\)/);
     expect(meta.config.width).toBe(16); // the file
@@ -84,6 +84,13 @@ describe('senseact train --recipe', () => {
     const { meta } = loadCheckpoint(out);
     expect(meta.config.scene_camera).toBeNull();
     expect(meta.config.modalities).toEqual(['camera', 'tactile']);
-    expect(meta.config.augment.rendered_shift).toEqual({ clearance: 0.03, ...RECIPES['gentle-grasp'].augment.rendered_shift });
+    expect(meta.config.augment.rendered_shift).toEqual({ clearance: 0.03, relayout: false, ...RECIPES['gentle-grasp'].augment.rendered_shift });
+
+    // A relayout of a task with nothing to lay out again around (no carry goal) is refused in one line.
+    const relayout = path.join(dir, 'relayout.json');
+    fs.writeFileSync(relayout, JSON.stringify({ ...JSON.parse(fs.readFileSync(config, 'utf8')), augment: { ...RECIPES['gentle-grasp'].augment, rendered_shift: { ...RECIPES['gentle-grasp'].augment.rendered_shift, relayout: true } } }));
+    const noGoal = senseact(['train', '--data', path.join(dir, 'demos'), '--out', path.join(dir, 'r.safetensors'), '--recipe', 'gentle-grasp', '--config', relayout, '--backend', 'cpu'], {}, 120_000);
+    expect(noGoal.status).toBe(2);
+    expect(meaningfulLines(noGoal.stderr).filter((l) => l.startsWith('senseact:'))).toEqual([expect.stringMatching(/^senseact: augment\.rendered_shift\.relayout: task gentle-grasp has no carry goal/)]);
   }, 180_000);
 });
