@@ -48,16 +48,17 @@ export interface ViewOptions {
 
 /**
  * Whether the wrist camera of a tool at `tool` with hand yaw `yaw` sees `point`: within 90% of the
- * image's half-width of its centre, at least 3 cm below the lens (sim/camera.ts wristCameraPose).
+ * image's half-width of its centre (widened by `radius` m, for a thing that shows while its centre
+ * does not), at least 3 cm below the lens (sim/camera.ts wristCameraPose).
  */
-export function seenByWrist(tool: { x: number; y: number; z: number }, yaw: number, point: { x: number; y: number; z: number }, fovDeg = 75): boolean {
+export function seenByWrist(tool: { x: number; y: number; z: number }, yaw: number, point: { x: number; y: number; z: number }, fovDeg = 75, radius = 0): boolean {
   const tanHalf = Math.tan((fovDeg * Math.PI) / 360) * 0.9;
   const wx = point.x - tool.x;
   const wy = point.y - tool.y;
   const fx = Math.cos(yaw) * wx + Math.sin(yaw) * wy;
   const fy = -Math.sin(yaw) * wx + Math.cos(yaw) * wy;
   const depth = tool.z + ROBOT.cameraAboveTool - point.z;
-  return depth > 0.03 && Math.abs(fx - ROBOT.cameraForward) < tanHalf * depth && Math.abs(fy) < tanHalf * depth;
+  return depth > 0.03 && Math.abs(fx - ROBOT.cameraForward) < tanHalf * depth + radius && Math.abs(fy) < tanHalf * depth + radius;
 }
 
 /** The landmark names of a task, in target order (a throwaway world is built to ask). */
