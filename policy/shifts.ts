@@ -10,7 +10,9 @@
 // find-smell's failure from three demonstrations (docs/results.md): three
 // carries teach three places. Rendered, every carry frame shows the bin from
 // many places, each with its answer (SPARTN's corrective views, rendered
-// exactly instead of by a NeRF).
+// exactly instead of by a NeRF). With `relayout` a view also moves what the
+// frame heads for (the object to take, the carry's goal), and the labels
+// follow it the same way.
 import type { PolicyConfig } from './config.ts';
 import { ACTION_DIM, type PolicyExample } from './features.ts';
 import { seededRandom, type EpisodeInfo } from '../sensors/index.ts';
@@ -71,38 +73,31 @@ export async function attachShifts(examples: PolicyExample[], episodes: readonly
   const requests: ShiftRender[] = [];
   const owners: { ex: PolicyExample; dx: number; dy: number; follow: Follow; yaw: number }[] = [];
   const grasps = graspPoints(examples);
-  let grasp: { x: number; y: number } | null = null;
-  let episode = -1;
-  for (let t = 0; t < examples.length; t++) {
-    const ex = examples[t];
+  for (const ex of examples) {
     ex.shifted = undefined;
-    if (ex.episode !== episode) {
-      episode = ex.episode;
-      grasp = null;
-    }
-    // The first frame after the free approach is where the gripper closed: the grasp point.
-    if (grasp === null && ex.above_grasp === undefined && ex.pose && t > 0 && examples[t - 1].episode === episode) grasp = { x: ex.pose[0], y: ex.pose[1] };
+    const grasp = grasps.get(ex.episode) ?? null;
     const carry = ex.carry_above !== undefined && grasp !== null;
-    const follow: Follow | undefined = carry ? 'goal' : following(ex, grasps.get(ex.episode), config.chunk);
     const free = ex.above_grasp !== undefined && ex.above_grasp > spec.clearance;
     const wanted = spec.frames === 'both' ? carry || free : spec.frames === 'carry' ? carry : free;
     if (!wanted || !ex.pose || ex.mask[3]) continue;
+    const follow: Follow | undefined = !spec.relayout ? undefined : carry ? 'goal' : following(ex, grasp, config.chunk);
     const q = Object.fromEntries(joints.map(([name, i]) => [name, ex.proprio[i]]));
     const c = Math.cos(ex.pose[3]);
     const s = Math.sin(ex.pose[3]);
     for (let k = 0; k < spec.views; k++) {
       const dx = (rand() * 2 - 1) * spec.reach;
       const dy = (rand() * 2 - 1) * spec.reach;
-      const relayout = spec.relayout && follow !== undefined ? { seed: Math.floor(rand() * 2 ** 31), follow } : null;
-      requests.push({ scene: episodes[episode], joints: q, shift: { x: c * dx - s * dy, y: s * dx + c * dy }, grasp: carry ? grasp : null, relayout });
+      const relayout = follow !== undefined ? { seed: Math.floor(rand() * 2 ** 31), follow } : null;
+      requests.push({ scene: episodes[ex.episode], joints: q, shift: { x: c * dx - s * dy, y: s * dx + c * dy }, grasp: carry ? grasp : null, relayout });
       owners.push({ ex, dx, dy, follow: relayout?.follow ?? null, yaw: ex.pose[3] });
     }
   }
   let i = 0;
   for await (const { image, moved } of render(requests, config.image)) {
     if (i >= owners.length) throw new Error(`augment.rendered_shift: the renderer returned more than the ${owners.length} views asked for`);
-    const { ex, follow, yaw } = owners[i++];
-    let { dx, dy } = owners[i - 1];
+    const owner = owners[i++];
+    const { ex, follow, yaw } = owner;
+    let { dx, dy } = owner;
     if (image.length !== ex.image.length) throw new Error(`augment.rendered_shift: a rendered view has ${image.length} bytes, the dataset's images ${ex.image.length}`);
     // The keyframes ahead are places relative to what the hand heads for: the goal in a carry, the
     // object to take on the way to it. That moved by δ, they are δ further, as if the tool stood −δ aside.
@@ -140,7 +135,7 @@ function graspPoints(examples: readonly PolicyExample[]): Map<number, { x: numbe
  * labels follow the object); undefined otherwise (keyframes of both kinds, or the grasp at hand,
  * whose timing a moved object would make wrong): not laid out again.
  */
-function following(ex: PolicyExample, grasp: { x: number; y: number; z: number } | undefined, chunk: number): Follow | undefined {
+function following(ex: PolicyExample, grasp: { x: number; y: number; z: number } | null, chunk: number): Follow | undefined {
   if (!grasp || !ex.pose) return undefined;
   const [x, y, z, yaw] = ex.pose;
   const c = Math.cos(yaw);
