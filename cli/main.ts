@@ -53,6 +53,16 @@ export function buildProgram(): Command {
     .option('--no-camera', 'skip rendering the cameras (physics, touch, smell and proprio only)')
     .option('--scene-camera', 'also record the fixed camera over the counter (camera/scene)')
     .action(async (opts: Record<string, unknown>) => (await import('./sim.ts')).simRunCommand(opts));
+  sub(sim, 'generate')
+    .description('generate demonstrations from recorded ones (MimicGen-style: each stage replayed where its object now stands; only successes kept)')
+    .requiredOption('--from <dir>', 'recorded demonstrations of one task (pick-place, gentle-grasp)')
+    .option('--episodes <n>', 'successful episodes to keep', '30')
+    .requiredOption('--seed <s>', 'first seed tried (keep clear of the evaluation seeds, 1000 and up)')
+    .option('--attempts <n>', 'tries before giving up (default 3 × episodes)')
+    .requiredOption('--out <dir>', 'output directory (may be --from: recorded and generated logs train together)')
+    .option('--no-camera', 'skip rendering the cameras')
+    .option('--scene-camera', 'also record the fixed camera over the counter (camera/scene)')
+    .action(async (opts: Record<string, unknown>) => (await import('./sim.ts')).simGenerateCommand(opts));
   sub(sim, 'serve')
     .description('serve the simulator over the rosbridge v2 protocol')
     .requiredOption('--task <task>', 'task name')

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TASK_NAMES } from '../sim/index.ts';
 import { recordEpisodes } from '../sim/record.ts';
+import { generateEpisodes, SourceError } from '../sim/generate.ts';
 import { createNodeCamera } from '../sim/camera-node.ts';
 import { CliError } from './errors.ts';
 import { intString, parseFlags, sceneNeedsCamera } from './flags.ts';
@@ -57,6 +58,49 @@ export async function simRunCommand(raw: Record<string, unknown>): Promise<void>
   bar.stop();
   const s = ((performance.now() - t0) / 1000).toFixed(1);
   process.stderr.write(`sim run: ${ok}/${flags.episodes} episodes succeeded (${flags.task}, seeds ${flags.seed}…${flags.seed + flags.episodes - 1}); logs in ${outDir} (${s} s)\n`);
+}
+
+const SimGenerateFlags = z.object({
+  from: z.string().min(1),
+  episodes: intString('--episodes', 1, 10_000),
+  seed: intString('--seed', 0, 0xffffffff),
+  attempts: intString('--attempts', 1, 100_000).optional(),
+  out: z.string().min(1),
+  camera: z.boolean().default(true),
+  sceneCamera: z.boolean().default(false),
+}).refine(...sceneNeedsCamera);
+
+export async function simGenerateCommand(raw: Record<string, unknown>): Promise<void> {
+  const flags = parseFlags(SimGenerateFlags, raw);
+  const outDir = path.resolve(flags.out);
+  const camera = await openCameras(flags);
+  const bar = progressBar('sim generate');
+  const t0 = performance.now();
+  let result;
+  try {
+    result = await generateEpisodes({
+      sourceDir: path.resolve(flags.from),
+      episodes: flags.episodes,
+      firstSeed: flags.seed,
+      maxAttempts: flags.attempts,
+      outDir,
+      camera,
+      onAttempt(attempts, kept, r) {
+        bar.update(kept, flags.episodes, `try ${attempts}, seed ${r.seed}: ${r.success ? 'kept' : r.failure}`);
+      },
+    });
+  } catch (err) {
+    bar.stop();
+    if (err instanceof SourceError) throw new CliError(`sim generate: ${err.message}`, 2);
+    throw new CliError(`sim generate: ${(err as Error).message}`, 1);
+  }
+  bar.stop();
+  const s = ((performance.now() - t0) / 1000).toFixed(1);
+  const failed = Object.entries(result.failures).map(([k, v]) => `${k} ${v}`).join(', ');
+  process.stderr.write(
+    `sim generate: kept ${result.kept.length} of ${result.attempts} tries (${result.task}, from ${result.sources.length} demonstrations${failed ? `; failed: ${failed}` : ''}); logs in ${outDir} (${s} s)\n`,
+  );
+  if (result.kept.length < flags.episodes) throw new CliError(`sim generate: kept ${result.kept.length} of the ${flags.episodes} asked for in ${result.attempts} tries; raise --attempts`, 1);
 }
 
 const SimServeFlags = z.object({

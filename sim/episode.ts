@@ -33,10 +33,11 @@ export interface EpisodeResult {
   info: Record<string, unknown>;
 }
 
-export async function runEpisode(env: SimEnv, seed: number, kind: DriverKind, sink?: (samples: Sample[]) => void | Promise<void>): Promise<EpisodeResult> {
+/** Runs one episode; `kind` names an expert (or random), or makes any driver for the reset scene. */
+export async function runEpisode(env: SimEnv, seed: number, kind: DriverKind | ((env: SimEnv) => Driver), sink?: (samples: Sample[]) => void | Promise<void>): Promise<EpisodeResult> {
   const first = await env.reset(seed);
   await sink?.(first);
-  const driver = makeDriver(env, kind);
+  const driver = typeof kind === 'function' ? kind(env) : makeDriver(env, kind);
   while (!env.done()) {
     const action = driver.act(env);
     const samples = await env.step(action, driver.disturbance?.() ?? null);

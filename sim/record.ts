@@ -5,7 +5,7 @@ import path from 'node:path';
 import { LogWriter, type LogSummary } from '../sensors/index.ts';
 import type { CameraSource } from './env.ts';
 import { SimEnv } from './env.ts';
-import { runEpisode, type DriverKind, type EpisodeResult } from './episode.ts';
+import { runEpisode, type Driver, type DriverKind, type EpisodeResult } from './episode.ts';
 import type { TaskName } from './task.ts';
 
 export interface RecordOptions {
@@ -44,41 +44,70 @@ export async function recordEpisodes(opts: RecordOptions): Promise<{ results: Ep
   try {
     for (let i = 0; i < opts.episodes; i++) {
       const seed = opts.firstSeed + i;
-      const writer = await LogWriter.open(path.join(opts.outDir, episodeFileName(opts.task, seed)), {
-        meta: {
-          task: opts.task,
-          robot: SIM_ROBOT,
-          operator: opts.driver === 'random' ? 'random' : `scripted-expert/${opts.driver}`,
-          seed,
-          success: null,
-          notes: 'simulated episode (senseact sim run)',
-          calibration: { physics_hz: 100, control_hz: 20 },
-        },
-        fsync: opts.fsync ?? true,
-        // Chunks close by sim capture time only: a wall-clock flush timer would make the
-        // chunk layout (and so the file bytes) depend on machine speed.
-        flushEveryMs: null,
+      const { result, log } = await recordEpisode(env, seed, opts.driver, {
+        outDir: opts.outDir,
+        operator: opts.driver === 'random' ? 'random' : `scripted-expert/${opts.driver}`,
+        notes: 'simulated episode (senseact sim run)',
+        fsync: opts.fsync,
       });
-      let rejected: string | null = null;
-      try {
-        const result = await runEpisode(env, seed, opts.driver, (samples) => {
-          for (const s of samples) {
-            const r = writer.write(s);
-            if (!r.ok && !rejected) rejected = r.error.message;
-          }
-        });
-        if (rejected) throw new Error(`the simulator produced a sample its schema rejects: ${rejected}`);
-        const log = await writer.finalize({ success: result.success, failure: result.failure, ticks: result.ticks });
-        results.push(result);
-        logs.push(log);
-        opts.onEpisode?.(i + 1, result, log);
-      } catch (err) {
-        await writer.discard();
-        throw err;
-      }
+      results.push(result);
+      logs.push(log!);
+      opts.onEpisode?.(i + 1, result, log!);
     }
   } finally {
     env.close();
   }
   return { results, logs };
+}
+
+export interface EpisodeLogOptions {
+  outDir: string;
+  operator: string;
+  notes: string;
+  fsync?: boolean;
+  /** Keep the log only if this says so (default: keep every episode). */
+  keep?: (result: EpisodeResult) => boolean;
+}
+
+/** Runs and records one episode in `env`; the log is discarded (null) when `keep` refuses it or the run throws. */
+export async function recordEpisode(
+  env: SimEnv,
+  seed: number,
+  driver: DriverKind | ((env: SimEnv) => Driver),
+  opts: EpisodeLogOptions,
+): Promise<{ result: EpisodeResult; log: LogSummary | null }> {
+  const writer = await LogWriter.open(path.join(opts.outDir, episodeFileName(env.taskName, seed)), {
+    meta: {
+      task: env.taskName,
+      robot: SIM_ROBOT,
+      operator: opts.operator,
+      seed,
+      success: null,
+      notes: opts.notes,
+      calibration: { physics_hz: 100, control_hz: 20 },
+    },
+    fsync: opts.fsync ?? true,
+    // Chunks close by sim capture time only: a wall-clock flush timer would make the
+    // chunk layout (and so the file bytes) depend on machine speed.
+    flushEveryMs: null,
+  });
+  let rejected: string | null = null;
+  try {
+    const result = await runEpisode(env, seed, driver, (samples) => {
+      for (const s of samples) {
+        const r = writer.write(s);
+        if (!r.ok && !rejected) rejected = r.error.message;
+      }
+    });
+    if (rejected) throw new Error(`the simulator produced a sample its schema rejects: ${rejected}`);
+    if (opts.keep && !opts.keep(result)) {
+      await writer.discard();
+      return { result, log: null };
+    }
+    const log = await writer.finalize({ success: result.success, failure: result.failure, ticks: result.ticks });
+    return { result, log };
+  } catch (err) {
+    await writer.discard();
+    throw err;
+  }
 }

@@ -50,6 +50,11 @@ export interface Task {
    * the targets a vision prior learns to locate in the wrist camera (sim/views.ts).
    */
   landmarks?(): Landmark[];
+  /**
+   * The landmarks the hand works on, in order (pick-place: the mug, then the plate): the stages a
+   * recorded demonstration is cut into when demonstrations are generated from it (sim/generate.ts).
+   */
+  readonly stages?: readonly string[];
   /** Bodies the hand may carry, and how it grips each (sim/views.ts poses them in the hand). */
   readonly holdables?: Holdable[];
   /**

@@ -1,0 +1,305 @@
+// Demonstrations generated from a few recorded ones, as MimicGen does
+// (Mandlekar et al., 2023): each recorded demonstration is cut into stages,
+// one per object the hand works on (pick-place: at the mug, then at the
+// plate), and a stage is replayed in a new layout with the hand's path moved
+// by as much as its object moved. Between stages (and before the first) the
+// hand goes in a straight line. The replay runs in the simulator and only
+// episodes that succeed are kept, so a generated demonstration is never worse
+// than "it worked". The policy still learns from what the few recorded
+// demonstrations did: nothing here asks the scripted expert.
+//
+// The generator reads where each object stands (the task's landmarks) when a
+// stage begins: privileged state, as MimicGen's object poses are. It is used
+// to make training data, never at run time.
+import fs from 'node:fs';
+import path from 'node:path';
+import { episodeInfo, listLogs, loadEpisode, type ActionData, type EpisodeMeta, type ProprioData } from '../sensors/index.ts';
+import type { SimAction } from './action.ts';
+import type { Driver, EpisodeResult } from './episode.ts';
+import { SimEnv, type CameraSource } from './env.ts';
+import { CONTROL_HZ } from './layout.ts';
+import { episodeFileName, recordEpisode } from './record.ts';
+import { TASK_NAMES, type TaskName } from './task.ts';
+
+/** How close (horizontally, m) the hand must be to a stage's object for a tick to belong to that stage. */
+export const STAGE_NEAR = 0.06;
+/** The straight-line moves between stages (m/s): about the experts' carrying speed. */
+export const LINK_SPEED = 0.15;
+
+export interface Pose {
+  x: number;
+  y: number;
+  z: number;
+  yaw: number;
+}
+
+/** One control tick of a recorded demonstration: where the hand was and what the gripper was told. */
+export interface SourceTick extends Pose {
+  gripper: number;
+}
+
+export interface SourceStage {
+  /** The landmark this stage works on (Task.stages). */
+  object: string;
+  /** Where it stood in the recorded scene (world m). */
+  at: { x: number; y: number };
+  /** Ticks [from, to) of the demonstration. */
+  from: number;
+  to: number;
+}
+
+export interface SourceDemo {
+  file: string;
+  task: TaskName;
+  seed: number;
+  ticks: SourceTick[];
+  stages: SourceStage[];
+}
+
+/** Why a recorded demonstration cannot be a source (one line, names the file). */
+export class SourceError extends Error {}
+
+/**
+ * The control ticks of a recorded episode: each action with the hand pose the proprio last
+ * reported at or before it (the pose the command was issued from).
+ */
+export function sourceTicks(series: Map<string, { t_capture_ns: number; data: unknown }[]>, file: string): SourceTick[] {
+  const actions = series.get('action');
+  const proprio = series.get('proprio');
+  if (!actions?.length) throw new SourceError(`${path.basename(file)}: no recorded actions`);
+  if (!proprio?.length) throw new SourceError(`${path.basename(file)}: no proprio stream`);
+  const ticks: SourceTick[] = [];
+  let j = 0;
+  for (const a of actions) {
+    while (j + 1 < proprio.length && proprio[j + 1].t_capture_ns <= a.t_capture_ns) j++;
+    const pose = (proprio[j].data as ProprioData).ee_pose;
+    if (!pose) throw new SourceError(`${path.basename(file)}: proprio has no ee_pose`);
+    ticks.push({ x: pose.x, y: pose.y, z: pose.z, yaw: pose.yaw, gripper: (a.data as ActionData).gripper });
+  }
+  return ticks;
+}
+
+/**
+ * The tick each stage turns on: stage 0 the first tick the gripper starts closing, stage 1 the
+ * first after that it starts opening, and so on (a grasp, then a release).
+ */
+export function gripperTurns(ticks: readonly SourceTick[], count: number): number[] {
+  const turns: number[] = [];
+  let closing = true;
+  for (let t = 1; t < ticks.length && turns.length < count; t++) {
+    const d = ticks[t].gripper - ticks[t - 1].gripper;
+    if (closing ? d > 1e-6 : d < -1e-6) {
+      turns.push(t - 1);
+      closing = !closing;
+    }
+  }
+  return turns;
+}
+
+/**
+ * Cuts a demonstration into its stages: each is the run of ticks around its gripper turn during
+ * which the hand stays within STAGE_NEAR of the stage's object; the last runs to the end.
+ */
+export function cutStages(ticks: readonly SourceTick[], objects: readonly { name: string; x: number; y: number }[], file: string): SourceStage[] {
+  const turns = gripperTurns(ticks, objects.length);
+  if (turns.length < objects.length) {
+    throw new SourceError(`${path.basename(file)}: the gripper turns ${turns.length} times, the task's ${objects.length} stages need ${objects.length}`);
+  }
+  const near = (t: number, o: { x: number; y: number }) => Math.hypot(ticks[t].x - o.x, ticks[t].y - o.y) <= STAGE_NEAR;
+  const stages: SourceStage[] = [];
+  let floor = 0;
+  objects.forEach((o, k) => {
+    const turn = turns[k];
+    if (!near(turn, o)) throw new SourceError(`${path.basename(file)}: the hand is not at the ${o.name} when the gripper turns (tick ${turn})`);
+    let from = turn;
+    while (from > floor && near(from - 1, o)) from--;
+    let to = turn + 1;
+    if (k === objects.length - 1) to = ticks.length;
+    else while (to < ticks.length && near(to, o)) to++;
+    stages.push({ object: o.name, at: { x: o.x, y: o.y }, from, to });
+    floor = to;
+  });
+  return stages;
+}
+
+/**
+ * Reads a recorded demonstration as a source: its ticks, and its stages cut at the objects
+ * `where(seed)` says the recorded scene had (the simulator lays the scene out again from the seed).
+ */
+export async function loadSource(
+  file: string,
+  stageObjects: readonly string[],
+  where: (task: TaskName, seed: number) => Promise<{ name: string; x: number; y: number }[]>,
+): Promise<SourceDemo> {
+  const ep = await loadEpisode(file);
+  const meta: EpisodeMeta | null = ep.meta;
+  if (!meta) throw new SourceError(`${path.basename(file)}: no episode metadata (task, seed)`);
+  if (meta.success !== true) throw new SourceError(`${path.basename(file)}: not a successful episode (success: ${meta.success})`);
+  const task = meta.task as TaskName;
+  const ticks = sourceTicks(ep.series as Map<string, { t_capture_ns: number; data: unknown }[]>, file);
+  const landmarks = await where(task, meta.seed);
+  const objects = stageObjects.map((name) => {
+    const l = landmarks.find((m) => m.name === name);
+    if (!l) throw new SourceError(`${path.basename(file)}: the scene has no '${name}'`);
+    return l;
+  });
+  return { file, task, seed: meta.seed, ticks, stages: cutStages(ticks, objects, file) };
+}
+
+const wrap = (a: number) => Math.atan2(Math.sin(a), Math.cos(a));
+
+/**
+ * Replays a source in the env's current scene: per stage, a straight line from where the hand
+ * is to where the stage starts (moved with its object), then the stage's path, moved likewise.
+ * The path is tracked with its own velocity fed forward plus a correction toward it.
+ */
+export class StageReplay implements Driver {
+  private plan: SourceTick[] = [];
+  private stage = 0;
+  private last: SourceTick | null = null;
+  private trend = 0;
+  private readonly out: SimAction = { linear: [0, 0, 0], angular: [0, 0, 0], gripper: 0 };
+
+  constructor(
+    private readonly source: SourceDemo,
+    private readonly gain = 6,
+  ) {}
+
+  /** The stages' plans, built when each stage begins (the object is where it stands then). */
+  private refill(env: SimEnv): void {
+    const s = this.source.stages[this.stage++];
+    const now = env.task.landmarks?.().find((m) => m.name === s.object);
+    if (!now) throw new SourceError(`the ${env.task.name} scene has no '${s.object}'`);
+    const dx = now.x - s.at.x;
+    const dy = now.y - s.at.y;
+    const path = this.source.ticks.slice(s.from, s.to).map((t) => ({ ...t, x: t.x + dx, y: t.y + dy }));
+    const tool = env.robot.toolPoint();
+    const from: SourceTick = this.last ?? { x: tool.x, y: tool.y, z: tool.z, yaw: env.robot.handYaw(), gripper: 0 };
+    const to = path[0];
+    const n = Math.max(2, Math.ceil((Math.hypot(to.x - from.x, to.y - from.y, to.z - from.z) / LINK_SPEED) * CONTROL_HZ));
+    const dyaw = wrap(to.yaw - from.yaw);
+    for (let i = 1; i < n; i++) {
+      const f = i / n;
+      this.plan.push({ x: from.x + f * (to.x - from.x), y: from.y + f * (to.y - from.y), z: from.z + f * (to.z - from.z), yaw: from.yaw + f * dyaw, gripper: from.gripper });
+    }
+    this.plan.push(...path);
+  }
+
+  act(env: SimEnv): SimAction {
+    if (this.plan.length === 0 && this.stage < this.source.stages.length) this.refill(env);
+    const prev = this.last;
+    // Past the path's end the hand stays, and the gripper goes on as it went: a demonstration
+    // ends the tick the task succeeds, often mid-release, and a replay may need a tick more.
+    const target = this.plan.shift() ?? { ...prev!, gripper: Math.max(0, Math.min(1, prev!.gripper + this.trend)) };
+    if (prev && this.plan.length > 0) this.trend = target.gripper - prev.gripper;
+    this.last = target;
+    const robot = env.robot;
+    const tool = robot.toolPoint();
+    // World-frame velocity: the path's own (fed forward) plus a pull toward it.
+    const ff = prev && target !== prev ? CONTROL_HZ : 0;
+    const vx = ff * (target.x - (prev?.x ?? target.x)) + this.gain * (target.x - tool.x);
+    const vy = ff * (target.y - (prev?.y ?? target.y)) + this.gain * (target.y - tool.y);
+    const vz = ff * (target.z - (prev?.z ?? target.z)) + this.gain * (target.z - tool.z);
+    const yaw = robot.q.baseYaw;
+    const c = Math.cos(yaw);
+    const s = Math.sin(yaw);
+    const out = this.out;
+    out.linear[0] = c * vx + s * vy;
+    out.linear[1] = -s * vx + c * vy;
+    out.linear[2] = vz;
+    out.angular[0] = 0;
+    out.angular[1] = 0;
+    const eyaw = wrap(target.yaw - robot.handYaw());
+    out.angular[2] = Math.max(-1.5, Math.min(1.5, ff * wrap(target.yaw - (prev?.yaw ?? target.yaw)) + 3 * eyaw));
+    out.gripper = target.gripper;
+    return out;
+  }
+}
+
+/** The operator recorded in a generated episode's metadata: `generated/<source file>`. */
+export const GENERATED_PREFIX = 'generated/';
+
+export interface GenerateOptions {
+  /** A folder of recorded demonstrations (logs a generation wrote there are not sources). */
+  sourceDir: string;
+  /** Successful episodes to keep. */
+  episodes: number;
+  /** The first seed tried; each try takes the next. */
+  firstSeed: number;
+  /** Tries before giving up (default 3 × episodes). */
+  maxAttempts?: number;
+  outDir: string;
+  camera?: CameraSource | null;
+  fsync?: boolean;
+  onAttempt?: (attempt: number, kept: number, result: EpisodeResult) => void;
+}
+
+export interface GenerateResult {
+  task: TaskName;
+  sources: SourceDemo[];
+  kept: EpisodeResult[];
+  attempts: number;
+  /** Failed tries by cause. */
+  failures: Record<string, number>;
+}
+
+/**
+ * Generates demonstrations from the recorded ones in `sourceDir`: try i lays out seed
+ * firstSeed + i and replays source i mod n in it; a log is written only for a try that succeeds.
+ * An existing log is never overwritten (a seed that names one is an error before anything runs).
+ */
+export async function generateEpisodes(opts: GenerateOptions): Promise<GenerateResult> {
+  const { finalized } = await listLogs(opts.sourceDir);
+  const infos = await Promise.all(finalized.map((f) => episodeInfo(f)));
+  const isRecorded = infos.map((info) => !(info.operator ?? '').startsWith(GENERATED_PREFIX));
+  const recorded = finalized.filter((_, i) => isRecorded[i]);
+  if (recorded.length === 0) throw new SourceError(`${opts.sourceDir}: no recorded demonstrations (finalized .mcap logs)`);
+  const tasks = new Set(infos.filter((_, i) => isRecorded[i]).map((info) => info.task));
+  if (tasks.size !== 1) throw new SourceError(`${opts.sourceDir}: demonstrations of ${tasks.size} tasks (${[...tasks].join(', ')}); generate from one task's`);
+  const task = [...tasks][0] as TaskName;
+  if (!(TASK_NAMES as readonly string[]).includes(task)) throw new SourceError(`${opts.sourceDir}: unknown task '${task}'`);
+  const maxAttempts = opts.maxAttempts ?? 3 * opts.episodes;
+  for (let i = 0; i < maxAttempts; i++) {
+    const file = path.join(opts.outDir, episodeFileName(task, opts.firstSeed + i));
+    if (fs.existsSync(file)) throw new SourceError(`${file} exists; generation never overwrites a log (choose another --seed)`);
+  }
+  // Where the recorded scenes had their objects: laid out again from their seeds, without a camera.
+  const lookup = new SimEnv({ task, camera: null });
+  const sources: SourceDemo[] = [];
+  try {
+    await lookup.reset(0);
+    const stages = lookup.task.stages;
+    if (!stages?.length) throw new SourceError(`${task} has no stages to generate demonstrations by (Task.stages)`);
+    const where = async (_: TaskName, seed: number) => {
+      await lookup.reset(seed);
+      return lookup.task.landmarks?.() ?? [];
+    };
+    for (const f of recorded) sources.push(await loadSource(f, stages, where));
+  } finally {
+    lookup.close();
+  }
+  fs.mkdirSync(opts.outDir, { recursive: true });
+  const env = new SimEnv({ task, camera: opts.camera ?? null });
+  const kept: EpisodeResult[] = [];
+  const failures: Record<string, number> = {};
+  let attempts = 0;
+  try {
+    while (kept.length < opts.episodes && attempts < maxAttempts) {
+      const source = sources[attempts % sources.length];
+      const { result } = await recordEpisode(env, opts.firstSeed + attempts, () => new StageReplay(source), {
+        outDir: opts.outDir,
+        operator: GENERATED_PREFIX + path.basename(source.file),
+        notes: `generated from ${path.basename(source.file)} (senseact sim generate)`,
+        fsync: opts.fsync,
+        keep: (r) => r.success,
+      });
+      attempts++;
+      if (result.success) kept.push(result);
+      else failures[result.failure ?? 'unknown'] = (failures[result.failure ?? 'unknown'] ?? 0) + 1;
+      opts.onAttempt?.(attempts, kept.length, result);
+    }
+  } finally {
+    env.close();
+  }
+  return { task, sources, kept, attempts, failures };
+}
