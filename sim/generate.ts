@@ -19,7 +19,7 @@ import type { Driver, EpisodeResult } from './episode.ts';
 import { SimEnv, type CameraSource } from './env.ts';
 import { CONTROL_HZ } from './layout.ts';
 import { episodeFileName, recordEpisode } from './record.ts';
-import { TASK_NAMES, type TaskName } from './task.ts';
+import { TASK_NAMES, type Landmark, type TaskName } from './task.ts';
 
 /** How close (horizontally, m) the hand must be to a stage's object for a tick to belong to that stage. */
 export const STAGE_NEAR = 0.06;
@@ -52,6 +52,8 @@ export interface SourceDemo {
   file: string;
   task: TaskName;
   seed: number;
+  /** The recorded scene's Task.variant ('' where the task has none). */
+  variant: string;
   ticks: SourceTick[];
   stages: SourceStage[];
 }
@@ -129,7 +131,7 @@ export function cutStages(ticks: readonly SourceTick[], objects: readonly { name
 export async function loadSource(
   file: string,
   stageObjects: readonly string[],
-  where: (task: TaskName, seed: number) => Promise<{ name: string; x: number; y: number }[]>,
+  where: (task: TaskName, seed: number) => Promise<{ landmarks: { name: string; x: number; y: number }[]; variant: string }>,
 ): Promise<SourceDemo> {
   const ep = await loadEpisode(file);
   const meta: EpisodeMeta | null = ep.meta;
@@ -137,13 +139,13 @@ export async function loadSource(
   if (meta.success !== true) throw new SourceError(`${path.basename(file)}: not a successful episode (success: ${meta.success})`);
   const task = meta.task as TaskName;
   const ticks = sourceTicks(ep.series as Map<string, { t_capture_ns: number; data: unknown }[]>, file);
-  const landmarks = await where(task, meta.seed);
+  const { landmarks, variant } = await where(task, meta.seed);
   const objects = stageObjects.map((name) => {
     const l = landmarks.find((m) => m.name === name);
     if (!l) throw new SourceError(`${path.basename(file)}: the scene has no '${name}'`);
     return l;
   });
-  return { file, task, seed: meta.seed, ticks, stages: cutStages(ticks, objects, file) };
+  return { file, task, seed: meta.seed, variant, ticks, stages: cutStages(ticks, objects, file) };
 }
 
 const wrap = (a: number) => Math.atan2(Math.sin(a), Math.cos(a));
@@ -216,6 +218,12 @@ export class StageReplay implements Driver {
   }
 }
 
+/** A scene laid out again from its seed (no camera): where its landmarks stand, and its variant. */
+async function sceneOf(env: SimEnv, seed: number): Promise<{ landmarks: Landmark[]; variant: string }> {
+  await env.reset(seed);
+  return { landmarks: env.task.landmarks?.() ?? [], variant: env.task.variant?.() ?? '' };
+}
+
 /** The operator recorded in a generated episode's metadata: `generated/<source file>`. */
 export const GENERATED_PREFIX = 'generated/';
 
@@ -245,7 +253,8 @@ export interface GenerateResult {
 
 /**
  * Generates demonstrations from the recorded ones in `sourceDir`: try i lays out seed
- * firstSeed + i and replays source i mod n in it; a log is written only for a try that succeeds.
+ * firstSeed + i and replays in it the next of the sources recorded in a scene of the same
+ * variant (a try with none fails as `no_source`); a log is written only for a try that succeeds.
  * An existing log is never overwritten (a seed that names one is an error before anything runs).
  */
 export async function generateEpisodes(opts: GenerateOptions): Promise<GenerateResult> {
@@ -270,23 +279,32 @@ export async function generateEpisodes(opts: GenerateOptions): Promise<GenerateR
     await lookup.reset(0);
     const stages = lookup.task.stages;
     if (!stages?.length) throw new SourceError(`${task} has no stages to generate demonstrations by (Task.stages)`);
-    const where = async (_: TaskName, seed: number) => {
-      await lookup.reset(seed);
-      return lookup.task.landmarks?.() ?? [];
-    };
-    for (const f of recorded) sources.push(await loadSource(f, stages, where));
-  } finally {
+    for (const f of recorded) sources.push(await loadSource(f, stages, (_, seed) => sceneOf(lookup, seed)));
+  } catch (err) {
     lookup.close();
+    throw err;
   }
   fs.mkdirSync(opts.outDir, { recursive: true });
   const env = new SimEnv({ task, camera: opts.camera ?? null });
   const kept: EpisodeResult[] = [];
   const failures: Record<string, number> = {};
   let attempts = 0;
+  const used = new Map<string, number>();
   try {
     while (kept.length < opts.episodes && attempts < maxAttempts) {
-      const source = sources[attempts % sources.length];
-      const { result } = await recordEpisode(env, opts.firstSeed + attempts, () => new StageReplay(source), {
+      // The sources of this layout's variant, taken in turn.
+      const seed = opts.firstSeed + attempts;
+      const { variant } = await sceneOf(lookup, seed);
+      const fitting = sources.filter((s) => s.variant === variant);
+      if (fitting.length === 0) {
+        attempts++;
+        failures.no_source = (failures.no_source ?? 0) + 1;
+        continue;
+      }
+      const turn = used.get(variant) ?? 0;
+      used.set(variant, turn + 1);
+      const source = fitting[turn % fitting.length];
+      const { result } = await recordEpisode(env, seed, () => new StageReplay(source), {
         outDir: opts.outDir,
         operator: GENERATED_PREFIX + path.basename(source.file),
         notes: `generated from ${path.basename(source.file)} (senseact sim generate)`,
@@ -300,6 +318,7 @@ export async function generateEpisodes(opts: GenerateOptions): Promise<GenerateR
     }
   } finally {
     env.close();
+    lookup.close();
   }
   return { task, sources, kept, attempts, failures };
 }

@@ -55,6 +55,12 @@ export interface Task {
    * recorded demonstration is cut into when demonstrations are generated from it (sim/generate.ts).
    */
   readonly stages?: readonly string[];
+  /**
+   * The part of the layout no stage can be moved across (open-door: which side the hinge is on,
+   * and so which way the door swings): demonstrations are generated only from recordings of the
+   * same variant.
+   */
+  variant?(): string;
   /** Bodies the hand may carry, and how it grips each (sim/views.ts poses them in the hand). */
   readonly holdables?: Holdable[];
   /**

@@ -84,6 +84,9 @@ export const openDoor: TaskFactory = ({ sim, rng }) => {
     },
     success: () => angle() > SUCCESS_ANGLE,
     failure: () => null,
+    landmarks: () => [{ name: 'door-handle', ...handleWorld(angle()), z: hingeZ }],
+    stages: ['door-handle'],
+    variant: () => `hinge_side ${side > 0 ? 'left' : 'right'}`,
     info: () => ({ door_angle: angle(), max_door_angle: maxAngle, hinge_side: side > 0 ? 'left' : 'right' }),
     expert(_variant, erng) {
       const barTop = hingeZ + HANDLE_HH;

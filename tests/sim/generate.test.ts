@@ -20,7 +20,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-generate-'));
   await recordEpisodes({ task: 'pick-place', driver: 'full', episodes: 2, firstSeed: 0, outDir: path.join(dir, 'demos'), fsync: false });
   const { finalized } = await listLogs(path.join(dir, 'demos'));
-  sources = await Promise.all(finalized.map((f) => loadSource(f, ['mug', 'plate'], async (_, seed) => landmarksOf(seed))));
+  sources = await Promise.all(finalized.map((f) => loadSource(f, ['mug', 'plate'], async (_, seed) => ({ landmarks: await landmarksOf(seed), variant: '' }))));
 }, 60_000);
 
 describe('sim generate', () => {
@@ -104,12 +104,28 @@ describe('sim generate', () => {
     fs.mkdirSync(empty);
     await expect(generateEpisodes({ sourceDir: empty, episodes: 1, firstSeed: 100, outDir: empty })).rejects.toThrow(SourceError);
     await expect(generateEpisodes({ sourceDir: empty, episodes: 1, firstSeed: 100, outDir: empty })).rejects.toThrow(/no recorded demonstrations/);
-    const door = path.join(dir, 'door');
-    await recordEpisodes({ task: 'open-door', driver: 'full', episodes: 1, firstSeed: 0, outDir: door, fsync: false });
-    await expect(generateEpisodes({ sourceDir: door, episodes: 1, firstSeed: 100, outDir: door })).rejects.toThrow(/open-door has no stages/);
+    const smell = path.join(dir, 'smell');
+    await recordEpisodes({ task: 'find-smell', driver: 'full', episodes: 1, firstSeed: 0, outDir: smell, fsync: false });
+    await expect(generateEpisodes({ sourceDir: smell, episodes: 1, firstSeed: 100, outDir: smell })).rejects.toThrow(/find-smell has no stages/);
     const failed = path.join(dir, 'failed');
     await recordEpisodes({ task: 'pick-place', driver: 'random', episodes: 1, firstSeed: 0, outDir: failed, fsync: false });
     await expect(generateEpisodes({ sourceDir: failed, episodes: 1, firstSeed: 100, outDir: failed })).rejects.toThrow(/not a successful episode/);
     expect((await listLogs(failed)).finalized).toHaveLength(1);
+  }, 60_000);
+
+  it('replays an open-door recording only where the hinge is on the same side', async () => {
+    // Seed 0's hinge is on the right, seed 1's on the left.
+    const door = path.join(dir, 'door');
+    await recordEpisodes({ task: 'open-door', driver: 'full', episodes: 1, firstSeed: 0, outDir: door, fsync: false });
+    const result = await generateEpisodes({ sourceDir: door, episodes: 3, firstSeed: 100, outDir: door, fsync: false });
+    expect(result.sources.map((s) => s.variant)).toEqual(['hinge_side right']);
+    const sides = await withEnv('open-door', async (env) => {
+      const out: string[] = [];
+      for (let seed = 100; seed < 100 + result.attempts; seed++) out.push((await env.reset(seed), String(env.task.info(env).hinge_side)));
+      return out;
+    });
+    expect(result.failures.no_source).toBe(sides.filter((s) => s === 'left').length);
+    expect(result.failures.no_source).toBeGreaterThan(0);
+    expect(result.kept.map((r) => sides[r.seed - 100])).toEqual(['right', 'right', 'right']);
   }, 60_000);
 });
