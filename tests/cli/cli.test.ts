@@ -29,7 +29,18 @@ describe('senseact CLI', () => {
     expect(run.stderr).toMatch(/--out/);
   });
 
-  it.each([['doctor'], ['demo'], ['sim', 'run'], ['sim', 'serve'], ['record'], ['dataset', 'info'], ['train'], ['pretrain'], ['eval'], ['serve'], ['bench']])(
+  it('sim generate names a bad flag, and a folder with no recorded demonstrations, in one line (exit 2)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-gen-cli-'));
+    const bad = senseact(['sim', 'generate', '--from', dir, '--seed', 'x', '--out', dir, '--no-camera']);
+    expect(bad.status).toBe(2);
+    expect(meaningfulLines(bad.stderr)).toHaveLength(1);
+    expect(bad.stderr).toMatch(/--seed/);
+    const empty = senseact(['sim', 'generate', '--from', dir, '--seed', '100', '--out', dir, '--no-camera']);
+    expect(empty.status).toBe(2);
+    expect(meaningfulLines(empty.stderr)).toEqual([`senseact: sim generate: ${dir}: no recorded demonstrations (finalized .mcap logs)`]);
+  });
+
+  it.each([['doctor'], ['demo'], ['sim', 'run'], ['sim', 'generate'], ['sim', 'serve'], ['record'], ['dataset', 'info'], ['train'], ['pretrain'], ['eval'], ['serve'], ['bench']])(
     '%s --help prints usage and exits 0',
     (...cmd) => {
       const run = senseact([...cmd, '--help']);
