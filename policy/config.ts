@@ -131,6 +131,13 @@ export const ActionConfig = z.object({
    * says "keep closing" or "stop" whatever the object's size; an absolute label must know the size.
    */
   gripper: z.enum(['absolute', 'delta']).default('absolute'),
+  /**
+   * Waypoint labels past a demonstration's last tick: the gripper held where it ended ('hold'), or
+   * going on as it went over the last tick ('continue'). A simulated demonstration ends the tick the
+   * task succeeds, and pick-place's and find-smell's succeed mid-release: held, the labels of the
+   * release's last ticks say "stop opening" with the pads still on the object.
+   */
+  gripper_tail: z.enum(['hold', 'continue']).default('hold'),
 });
 
 export const PolicyConfig = z.object({

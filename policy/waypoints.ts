@@ -124,6 +124,7 @@ function relabelEpisode(eps: PolicyExample[], config: WaypointConfig, chunk: num
     for (let r = 0; r < chunk; r++) {
       const j = Math.min(eps.length - 1, t + r);
       const q = poses[next[j]];
+      const past = t + r - j;
       const dx = q[0] - p[0];
       const dy = q[1] - p[1];
       const row = ex.actions.subarray(r * ACTION_DIM, (r + 1) * ACTION_DIM);
@@ -133,9 +134,16 @@ function relabelEpisode(eps: PolicyExample[], config: WaypointConfig, chunk: num
       row[3] = 0;
       row[4] = 0;
       row[5] = wrap(q[3] - p[3]);
-      row[6] = gripper[j] - before;
+      row[6] = (past > 0 ? gripperAfter(gripper, past, config) : gripper[j]) - before;
     }
   }
+}
+
+/** The gripper command `past` ticks after the episode's last one (config.gripper_tail). */
+function gripperAfter(gripper: readonly number[], past: number, config: WaypointConfig): number {
+  const n = gripper.length;
+  if (config.gripper_tail === 'hold' || n < 2) return gripper[n - 1];
+  return Math.min(1, Math.max(0, gripper[n - 1] + past * (gripper[n - 1] - gripper[n - 2])));
 }
 
 /**

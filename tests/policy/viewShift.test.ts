@@ -194,6 +194,25 @@ describe('view shifts of the carry', () => {
 });
 
 describe('delta gripper actions', () => {
+  it('past the last tick hold the gripper where it ended, or with gripper_tail "continue" go on opening as the release did', () => {
+    // A release cut short by success: 0.6, 0.55, 0.5 over the last ticks.
+    const g = [0.6, 0.6, 0.6, 0.55, 0.5];
+    const make = () => g.map((_, t) => ({ ...example(undefined), pose: Float32Array.of(0.5, 0, 1, 0), actions: Float32Array.from({ length: 21 }, (_, i) => (i % 7 === 6 ? g[Math.min(4, t + Math.floor(i / 7))] : 0)), action_valid: Uint8Array.of(1, 1, 1), t_ns: t * 5e7 }));
+    const held = make();
+    relabelWaypoints(held, { ...config.action, gripper: 'delta' }, 3, 20);
+    const going = make();
+    relabelWaypoints(going, { ...config.action, gripper: 'delta', gripper_tail: 'continue' }, 3, 20);
+    // The last tick's chunk: rows 0–2 are ticks 4, 5, 6 less tick 3's command (0.55).
+    expect([...held[4].actions.filter((_, i) => i % 7 === 6)].map((v) => +v.toFixed(6))).toEqual([-0.05, -0.05, -0.05]);
+    expect([...going[4].actions.filter((_, i) => i % 7 === 6)].map((v) => +v.toFixed(6))).toEqual([-0.05, -0.1, -0.15]);
+    // Inside the episode the labels are the same either way.
+    for (let t = 0; t < 3; t++) expect([...going[t].actions.slice(0, 7 * (4 - t)).filter((_, i) => i % 7 === 6)]).toEqual([...held[t].actions.slice(0, 7 * (4 - t)).filter((_, i) => i % 7 === 6)]);
+    // Never past fully open.
+    const open = g.map((_, t) => ({ ...example(undefined), pose: Float32Array.of(0.5, 0, 1, 0), actions: Float32Array.from({ length: 21 }, (_, i) => (i % 7 === 6 ? [0.3, 0.2, 0.1, 0.05, 0.02][Math.min(4, t + Math.floor(i / 7))] : 0)), action_valid: Uint8Array.of(1, 1, 1), t_ns: t * 5e7 }));
+    relabelWaypoints(open, { ...config.action, gripper: 'delta', gripper_tail: 'continue' }, 3, 20);
+    expect(open[4].actions[20]).toBeCloseTo(0 - 0.05, 6);
+  });
+
   it('label the change from the previous command, and the blender adds each to the command it gave last', () => {
     const g = [0, 0, 0.2, 0.206, 0.212, 0.212];
     const ex = g.map((_, t) => ({ ...example(undefined), pose: Float32Array.of(0.5, 0, 1, 0), actions: Float32Array.from({ length: 14 }, (_, i) => (i % 7 === 6 ? g[Math.min(5, t + Math.floor(i / 7))] : 0)), action_valid: Uint8Array.of(1, 1), t_ns: t * 5e7 }));
