@@ -134,8 +134,10 @@ export const ActionConfig = z.object({
   /**
    * Waypoint labels past a demonstration's last tick: the gripper held where it ended ('hold'), or
    * going on as it went over the last tick ('continue'). A simulated demonstration ends the tick the
-   * task succeeds, and pick-place's and find-smell's succeed mid-release: held, the labels of the
-   * release's last ticks say "stop opening" with the pads still on the object.
+   * task succeeds, and pick-place's and find-smell's succeed mid-release. 'hold' also leaves those
+   * rows out of the loss (as ACT pads its chunks), and the delta gripper steps by the chunk's last
+   * row, so no tick of a release within a chunk of the end teaches the release; 'continue' labels
+   * them (the hand stays, the gripper goes on) and counts them.
    */
   gripper_tail: z.enum(['hold', 'continue']).default('hold'),
 });

@@ -135,6 +135,9 @@ function relabelEpisode(eps: PolicyExample[], config: WaypointConfig, chunk: num
       row[4] = 0;
       row[5] = wrap(q[3] - p[3]);
       row[6] = (past > 0 ? gripperAfter(gripper, past, config) : gripper[j]) - before;
+      // Rows past the end are labels too when the tail is defined (the hand stays, the gripper goes
+      // on): masked, the last row that the delta gripper steps by has no label in a release's ticks.
+      if (past > 0 && config.gripper_tail === 'continue' && r < ex.action_valid.length) ex.action_valid[r] = 1;
     }
   }
 }

@@ -197,7 +197,8 @@ describe('delta gripper actions', () => {
   it('past the last tick hold the gripper where it ended, or with gripper_tail "continue" go on opening as the release did', () => {
     // A release cut short by success: 0.6, 0.55, 0.5 over the last ticks.
     const g = [0.6, 0.6, 0.6, 0.55, 0.5];
-    const make = () => g.map((_, t) => ({ ...example(undefined), pose: Float32Array.of(0.5, 0, 1, 0), actions: Float32Array.from({ length: 21 }, (_, i) => (i % 7 === 6 ? g[Math.min(4, t + Math.floor(i / 7))] : 0)), action_valid: Uint8Array.of(1, 1, 1), t_ns: t * 5e7 }));
+    // Rows past the end come from the dataset repeated and marked invalid, as ACT pads its chunks.
+    const make = () => g.map((_, t) => ({ ...example(undefined), pose: Float32Array.of(0.5, 0, 1, 0), actions: Float32Array.from({ length: 21 }, (_, i) => (i % 7 === 6 ? g[Math.min(4, t + Math.floor(i / 7))] : 0)), action_valid: Uint8Array.from([0, 1, 2], (r) => (t + r <= 4 ? 1 : 0)), t_ns: t * 5e7 }));
     const held = make();
     relabelWaypoints(held, { ...config.action, gripper: 'delta' }, 3, 20);
     const going = make();
@@ -205,6 +206,11 @@ describe('delta gripper actions', () => {
     // The last tick's chunk: rows 0–2 are ticks 4, 5, 6 less tick 3's command (0.55).
     expect([...held[4].actions.filter((_, i) => i % 7 === 6)].map((v) => +v.toFixed(6))).toEqual([-0.05, -0.05, -0.05]);
     expect([...going[4].actions.filter((_, i) => i % 7 === 6)].map((v) => +v.toFixed(6))).toEqual([-0.05, -0.1, -0.15]);
+    // Held, those rows stay out of the loss; going on, they count.
+    expect([...held[4].action_valid]).toEqual([1, 0, 0]);
+    expect([...held[3].action_valid]).toEqual([1, 1, 0]);
+    expect([...going[4].action_valid]).toEqual([1, 1, 1]);
+    expect([...going[3].action_valid]).toEqual([1, 1, 1]);
     // Inside the episode the labels are the same either way.
     for (let t = 0; t < 3; t++) expect([...going[t].actions.slice(0, 7 * (4 - t)).filter((_, i) => i % 7 === 6)]).toEqual([...held[t].actions.slice(0, 7 * (4 - t)).filter((_, i) => i % 7 === 6)]);
     // Never past fully open.
