@@ -198,10 +198,10 @@ export class StageReplay implements Driver {
     const robot = env.robot;
     const tool = robot.toolPoint();
     // World-frame velocity: the path's own (fed forward) plus a pull toward it.
-    const ff = prev && target !== prev ? CONTROL_HZ : 0;
-    const vx = ff * (target.x - (prev?.x ?? target.x)) + this.gain * (target.x - tool.x);
-    const vy = ff * (target.y - (prev?.y ?? target.y)) + this.gain * (target.y - tool.y);
-    const vz = ff * (target.z - (prev?.z ?? target.z)) + this.gain * (target.z - tool.z);
+    const from = prev ?? target;
+    const vx = CONTROL_HZ * (target.x - from.x) + this.gain * (target.x - tool.x);
+    const vy = CONTROL_HZ * (target.y - from.y) + this.gain * (target.y - tool.y);
+    const vz = CONTROL_HZ * (target.z - from.z) + this.gain * (target.z - tool.z);
     const yaw = robot.q.baseYaw;
     const c = Math.cos(yaw);
     const s = Math.sin(yaw);
@@ -212,7 +212,7 @@ export class StageReplay implements Driver {
     out.angular[0] = 0;
     out.angular[1] = 0;
     const eyaw = wrap(target.yaw - robot.handYaw());
-    out.angular[2] = Math.max(-1.5, Math.min(1.5, ff * wrap(target.yaw - (prev?.yaw ?? target.yaw)) + 3 * eyaw));
+    out.angular[2] = Math.max(-1.5, Math.min(1.5, CONTROL_HZ * wrap(target.yaw - from.yaw) + 3 * eyaw));
     out.gripper = target.gripper;
     return out;
   }
