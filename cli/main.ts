@@ -119,7 +119,7 @@ export function buildProgram(): Command {
 
   sub(program, 'pretrain')
     .description('learn a vision prior for the camera encoder from simulator views of random layouts (no demonstrations)')
-    .requiredOption('--task <task>', 'pick-place | find-smell | gentle-grasp')
+    .requiredOption('--task <task>', 'pick-place | open-door | find-smell | gentle-grasp')
     .requiredOption('--out <file>', 'vision prior (.safetensors)')
     .option('--layouts <n>', 'random layouts to render', '120')
     .option('--per-layout <n>', 'hand poses rendered per layout', '40')

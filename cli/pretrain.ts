@@ -34,7 +34,7 @@ export async function pretrainCommand(raw: Record<string, unknown>): Promise<voi
   const policy = defaultConfig();
   const { width: W, height: H } = policy.image;
   const names = await landmarkNames(flags.task);
-  if (names.length === 0) throw new CliError(`--task: ${flags.task} names no landmarks for a vision prior (find-smell, pick-place and gentle-grasp do)`, 2);
+  if (names.length === 0) throw new CliError(`--task: ${flags.task} names no landmarks for a vision prior`, 2);
   const count = flags.layouts * flags.perLayout;
   const T = names.length * VIEW_TARGETS_PER_LANDMARK;
   const images = new Uint8Array(count * W * H * 3);
