@@ -55,7 +55,7 @@ export function buildProgram(): Command {
     .action(async (opts: Record<string, unknown>) => (await import('./sim.ts')).simRunCommand(opts));
   sub(sim, 'generate')
     .description('generate demonstrations from recorded ones (MimicGen-style: each stage replayed where its object now stands; only successes kept)')
-    .requiredOption('--from <dir>', 'recorded demonstrations of one task (pick-place, gentle-grasp)')
+    .requiredOption('--from <dir>', 'recorded demonstrations of one task (pick-place, open-door, gentle-grasp)')
     .option('--episodes <n>', 'successful episodes to keep', '30')
     .requiredOption('--seed <s>', 'first seed tried (keep clear of the evaluation seeds, 1000 and up)')
     .option('--attempts <n>', 'tries before giving up (default 3 × episodes)')

@@ -17,6 +17,7 @@ import { episodeInfo, listLogs, loadEpisode, type ActionData, type EpisodeMeta, 
 import type { SimAction } from './action.ts';
 import type { Driver, EpisodeResult } from './episode.ts';
 import { SimEnv, type CameraSource } from './env.ts';
+import type { Target } from './expert.ts';
 import { CONTROL_HZ } from './layout.ts';
 import { episodeFileName, recordEpisode } from './record.ts';
 import { TASK_NAMES, type Landmark, type TaskName } from './task.ts';
@@ -26,15 +27,8 @@ export const STAGE_NEAR = 0.06;
 /** The straight-line moves between stages (m/s): about the experts' carrying speed. */
 export const LINK_SPEED = 0.15;
 
-export interface Pose {
-  x: number;
-  y: number;
-  z: number;
-  yaw: number;
-}
-
 /** One control tick of a recorded demonstration: where the hand was and what the gripper was told. */
-export interface SourceTick extends Pose {
+export interface SourceTick extends Target {
   gripper: number;
 }
 
@@ -272,25 +266,22 @@ export async function generateEpisodes(opts: GenerateOptions): Promise<GenerateR
     const file = path.join(opts.outDir, episodeFileName(task, opts.firstSeed + i));
     if (fs.existsSync(file)) throw new SourceError(`${file} exists; generation never overwrites a log (choose another --seed)`);
   }
-  // Where the recorded scenes had their objects: laid out again from their seeds, without a camera.
+  // Where the recorded scenes had their objects, and each try's variant: laid out from the seed, without a camera.
   const lookup = new SimEnv({ task, camera: null });
+  let env: SimEnv | null = null;
   const sources: SourceDemo[] = [];
+  const kept: EpisodeResult[] = [];
+  const failures: Record<string, number> = {};
+  const fail = (cause: string) => void (failures[cause] = (failures[cause] ?? 0) + 1);
+  let attempts = 0;
+  const used = new Map<string, number>();
   try {
     await lookup.reset(0);
     const stages = lookup.task.stages;
     if (!stages?.length) throw new SourceError(`${task} has no stages to generate demonstrations by (Task.stages)`);
     for (const f of recorded) sources.push(await loadSource(f, stages, (_, seed) => sceneOf(lookup, seed)));
-  } catch (err) {
-    lookup.close();
-    throw err;
-  }
-  fs.mkdirSync(opts.outDir, { recursive: true });
-  const env = new SimEnv({ task, camera: opts.camera ?? null });
-  const kept: EpisodeResult[] = [];
-  const failures: Record<string, number> = {};
-  let attempts = 0;
-  const used = new Map<string, number>();
-  try {
+    fs.mkdirSync(opts.outDir, { recursive: true });
+    env = new SimEnv({ task, camera: opts.camera ?? null });
     while (kept.length < opts.episodes && attempts < maxAttempts) {
       // The sources of this layout's variant, taken in turn.
       const seed = opts.firstSeed + attempts;
@@ -298,7 +289,7 @@ export async function generateEpisodes(opts: GenerateOptions): Promise<GenerateR
       const fitting = sources.filter((s) => s.variant === variant);
       if (fitting.length === 0) {
         attempts++;
-        failures.no_source = (failures.no_source ?? 0) + 1;
+        fail('no_source');
         continue;
       }
       const turn = used.get(variant) ?? 0;
@@ -313,11 +304,11 @@ export async function generateEpisodes(opts: GenerateOptions): Promise<GenerateR
       });
       attempts++;
       if (result.success) kept.push(result);
-      else failures[result.failure ?? 'unknown'] = (failures[result.failure ?? 'unknown'] ?? 0) + 1;
+      else fail(result.failure ?? 'unknown');
       opts.onAttempt?.(attempts, kept.length, result);
     }
   } finally {
-    env.close();
+    env?.close();
     lookup.close();
   }
   return { task, sources, kept, attempts, failures };

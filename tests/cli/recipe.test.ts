@@ -5,19 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { senseact, meaningfulLines } from '../helpers/cli.ts';
-import { recordEpisodes, type TaskName } from '../../sim/index.ts';
+import { recordWithCamera } from '../helpers/demos.ts';
+import { recordEpisodes } from '../../sim/index.ts';
 import { RECIPES, loadCheckpoint } from '../../policy/index.ts';
-
-/** One expert episode of `task` with the wrist camera, in DIR/demos. */
-async function recordWithCamera(task: TaskName, dir: string): Promise<void> {
-  const { createNodeCamera } = await import('../../sim/camera-node.ts');
-  const camera = await createNodeCamera();
-  try {
-    await recordEpisodes({ task, driver: 'full', episodes: 1, firstSeed: 0, outDir: path.join(dir, 'demos'), camera, fsync: false });
-  } finally {
-    camera.dispose();
-  }
-}
 
 /** A --config file for a tiny network, so one training step costs little. */
 function smallConfig(dir: string, steps: number): string {

@@ -12,7 +12,7 @@ import { PolicyConfig, RECIPES, attachShifts, type ShiftRender, type ShiftRender
 import type { PolicyExample } from '../../policy/features.ts';
 import { relabelWaypoints } from '../../policy/waypoints.ts';
 import { Dataset } from '../../sensors/index.ts';
-import { createNodeCamera, recordEpisodes } from '../../sim/index.ts';
+import { recordWithCamera } from '../helpers/demos.ts';
 import { simShiftRenderer } from '../../cli/shifts.ts';
 
 let dir: string;
@@ -21,12 +21,7 @@ const config = PolicyConfig.parse({ ...base, augment: { ...base.augment, rendere
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-relayout-'));
-  const camera = await createNodeCamera();
-  try {
-    await recordEpisodes({ task: 'pick-place', driver: 'full', episodes: 1, firstSeed: 0, outDir: path.join(dir, 'demos'), camera, fsync: false });
-  } finally {
-    camera.dispose();
-  }
+  await recordWithCamera('pick-place', dir);
 }, 120_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

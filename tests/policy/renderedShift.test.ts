@@ -14,7 +14,7 @@ import { PolicyConfig, RECIPES, attachShifts, trainPolicy, type ShiftRender, typ
 import { allocFeatureBatch, encodeExample, featureDims, type Normalizer, type PolicyExample } from '../../policy/features.ts';
 import { relabelWaypoints } from '../../policy/waypoints.ts';
 import { Dataset, type Layout } from '../../sensors/index.ts';
-import { createNodeCamera, recordEpisodes } from '../../sim/index.ts';
+import { recordWithCamera } from '../helpers/demos.ts';
 import { simShiftRenderer } from '../../cli/shifts.ts';
 
 let dir: string;
@@ -51,12 +51,7 @@ function bestShift(still: Uint8Array, moved: Uint8Array, W: number, reach = 8): 
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-shift-'));
-  const camera = await createNodeCamera();
-  try {
-    await recordEpisodes({ task: 'find-smell', driver: 'full', episodes: 1, firstSeed: 0, outDir: path.join(dir, 'demos'), camera, fsync: false });
-  } finally {
-    camera.dispose();
-  }
+  await recordWithCamera('find-smell', dir);
 }, 120_000);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
