@@ -16,10 +16,10 @@ const SimRunFlags = z.object({
   episodes: intString('--episodes', 1, 100_000),
   seed: intString('--seed', 0, 0xffffffff),
   out: z.string().min(1),
+  afterSuccess: intString('--after-success', 0, 1000).default(0),
   camera: z.boolean().default(true),
   sceneCamera: z.boolean().default(false),
 }).refine(...sceneNeedsCamera);
-
 
 /** The cameras the flags ask for (none with --no-camera); a missing WebGPU is one line that says what to do. */
 async function openCameras(flags: { camera: boolean; sceneCamera: boolean }) {
@@ -46,6 +46,7 @@ export async function simRunCommand(raw: Record<string, unknown>): Promise<void>
       firstSeed: flags.seed,
       outDir,
       camera,
+      after: flags.afterSuccess,
       onEpisode(done, result) {
         if (result.success) ok++;
         bar.update(done, flags.episodes, `seed ${result.seed}: ${result.success ? 'success' : result.failure}`);
@@ -66,6 +67,7 @@ const SimGenerateFlags = z.object({
   seed: intString('--seed', 0, 0xffffffff),
   attempts: intString('--attempts', 1, 100_000).optional(),
   out: z.string().min(1),
+  afterSuccess: intString('--after-success', 0, 1000).default(0),
   camera: z.boolean().default(true),
   sceneCamera: z.boolean().default(false),
 }).refine(...sceneNeedsCamera);
@@ -85,6 +87,7 @@ export async function simGenerateCommand(raw: Record<string, unknown>): Promise<
       maxAttempts: flags.attempts,
       outDir,
       camera,
+      after: flags.afterSuccess,
       onAttempt(attempts, kept, r) {
         bar.update(kept, flags.episodes, `try ${attempts}, seed ${r.seed}: ${r.success ? 'kept' : r.failure}`);
       },

@@ -29,12 +29,19 @@ export interface EpisodeResult {
   seed: number;
   success: boolean;
   failure: string | null;
+  /** Control ticks until the episode was decided (success or failure). */
   ticks: number;
+  /** Ticks run past success (`after`): the driver went on, the outcome stood. */
+  after: number;
   info: Record<string, unknown>;
 }
 
-/** Runs one episode; `kind` names an expert (or random), or makes any driver for the reset scene. */
-export async function runEpisode(env: SimEnv, seed: number, kind: DriverKind | ((env: SimEnv) => Driver), sink?: (samples: Sample[]) => void | Promise<void>): Promise<EpisodeResult> {
+/**
+ * Runs one episode; `kind` names an expert (or random), or makes any driver for the reset scene.
+ * A success is followed by `after` more ticks of the same driver, as an operator stops a recording
+ * once the hand has let go and moved off, not the instant the task is done (success is final).
+ */
+export async function runEpisode(env: SimEnv, seed: number, kind: DriverKind | ((env: SimEnv) => Driver), sink?: (samples: Sample[]) => void | Promise<void>, after = 0): Promise<EpisodeResult> {
   const first = await env.reset(seed);
   await sink?.(first);
   const driver = typeof kind === 'function' ? kind(env) : makeDriver(env, kind);
@@ -43,5 +50,13 @@ export async function runEpisode(env: SimEnv, seed: number, kind: DriverKind | (
     const samples = await env.step(action, driver.disturbance?.() ?? null);
     await sink?.(samples);
   }
-  return { seed, success: env.success(), failure: env.failure(), ticks: env.tick, info: env.info() };
+  const ticks = env.tick;
+  const info = env.info();
+  if (env.success()) {
+    for (let i = 0; i < after; i++) {
+      const samples = await env.step(driver.act(env), driver.disturbance?.() ?? null);
+      await sink?.(samples);
+    }
+  }
+  return { seed, success: env.success(), failure: env.failure(), ticks, after: env.tick - ticks, info };
 }

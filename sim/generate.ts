@@ -233,6 +233,8 @@ export interface GenerateOptions {
   outDir: string;
   camera?: CameraSource | null;
   fsync?: boolean;
+  /** Ticks recorded past a success (runEpisode's `after`; default 0). */
+  after?: number;
   onAttempt?: (attempt: number, kept: number, result: EpisodeResult) => void;
 }
 
@@ -300,6 +302,7 @@ export async function generateEpisodes(opts: GenerateOptions): Promise<GenerateR
         operator: GENERATED_PREFIX + path.basename(source.file),
         notes: `generated from ${path.basename(source.file)} (senseact sim generate)`,
         fsync: opts.fsync,
+        after: opts.after,
         keep: (r) => r.success,
       });
       attempts++;

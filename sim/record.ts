@@ -17,6 +17,8 @@ export interface RecordOptions {
   camera?: CameraSource | null;
   /** fsync each chunk (default true). */
   fsync?: boolean;
+  /** Ticks recorded past a success (runEpisode's `after`; default 0). */
+  after?: number;
   onEpisode?: (done: number, result: EpisodeResult, log: LogSummary) => void;
 }
 
@@ -49,6 +51,7 @@ export async function recordEpisodes(opts: RecordOptions): Promise<{ results: Ep
         operator: opts.driver === 'random' ? 'random' : `scripted-expert/${opts.driver}`,
         notes: 'simulated episode (senseact sim run)',
         fsync: opts.fsync,
+        after: opts.after,
       });
       results.push(result);
       logs.push(log!);
@@ -65,6 +68,8 @@ export interface EpisodeLogOptions {
   operator: string;
   notes: string;
   fsync?: boolean;
+  /** Ticks recorded past a success (runEpisode's `after`; default 0). */
+  after?: number;
   /** Keep the log only if this says so (default: keep every episode). */
   keep?: (result: EpisodeResult) => boolean;
 }
@@ -98,13 +103,13 @@ export async function recordEpisode(
         const r = writer.write(s);
         if (!r.ok && !rejected) rejected = r.error.message;
       }
-    });
+    }, opts.after ?? 0);
     if (rejected) throw new Error(`the simulator produced a sample its schema rejects: ${rejected}`);
     if (opts.keep && !opts.keep(result)) {
       await writer.discard();
       return { result, log: null };
     }
-    const log = await writer.finalize({ success: result.success, failure: result.failure, ticks: result.ticks });
+    const log = await writer.finalize({ success: result.success, failure: result.failure, ticks: result.ticks, after_success_ticks: result.after });
     return { result, log };
   } catch (err) {
     await writer.discard();
