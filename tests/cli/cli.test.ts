@@ -35,6 +35,9 @@ describe('senseact CLI', () => {
     expect(bad.status).toBe(2);
     expect(meaningfulLines(bad.stderr)).toHaveLength(1);
     expect(bad.stderr).toMatch(/--seed/);
+    const tail = senseact(['sim', 'generate', '--from', dir, '--seed', '100', '--out', dir, '--no-camera', '--after-success', '-5']);
+    expect(tail.status).toBe(2);
+    expect(meaningfulLines(tail.stderr)).toEqual(['senseact: --after-success must be a whole number']);
     const empty = senseact(['sim', 'generate', '--from', dir, '--seed', '100', '--out', dir, '--no-camera']);
     expect(empty.status).toBe(2);
     expect(meaningfulLines(empty.stderr)).toEqual([`senseact: sim generate: ${dir}: no recorded demonstrations (finalized .mcap logs)`]);
