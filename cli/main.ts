@@ -61,7 +61,7 @@ export function buildProgram(): Command {
     .requiredOption('--seed <s>', 'first seed tried (keep clear of the evaluation seeds, 1000 and up)')
     .option('--attempts <n>', 'tries before giving up (default 3 × episodes)')
     .requiredOption('--out <dir>', 'output directory (may be --from: recorded and generated logs train together)')
-    .option('--after-success <ticks>', 'go on recording this many ticks past a success', '0')
+    .option('--after-success <ticks>', 'go on recording this many ticks past a success (default: as long as each source was recorded past its own)')
     .option('--no-camera', 'skip rendering the cameras')
     .option('--scene-camera', 'also record the fixed camera over the counter (camera/scene)')
     .action(async (opts: Record<string, unknown>) => (await import('./sim.ts')).simGenerateCommand(opts));

@@ -67,7 +67,7 @@ const SimGenerateFlags = z.object({
   seed: intString('--seed', 0, 0xffffffff),
   attempts: intString('--attempts', 1, 100_000).optional(),
   out: z.string().min(1),
-  afterSuccess: intString('--after-success', 0, 1000).default(0),
+  afterSuccess: intString('--after-success', 0, 1000).optional(),
   camera: z.boolean().default(true),
   sceneCamera: z.boolean().default(false),
 }).refine(...sceneNeedsCamera);

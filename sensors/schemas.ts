@@ -269,6 +269,8 @@ export const EpisodeMeta = z.looseObject({
   calibration: z.record(z.string(), z.unknown()).optional(),
   /** ISO 8601 wall-clock start. */
   started_at: z.string().optional(),
+  /** Control ticks recorded after the task succeeded (the hand letting go, moving off); absent = none. */
+  after_success_ticks: z.number().int().min(0).optional(),
 });
 export type EpisodeMeta = z.infer<typeof EpisodeMeta>;
 

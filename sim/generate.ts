@@ -50,6 +50,8 @@ export interface SourceDemo {
   variant: string;
   ticks: SourceTick[];
   stages: SourceStage[];
+  /** Ticks the recording went on past its success (`sim run --after-success`); a replay goes on as long. */
+  after: number;
 }
 
 /** Why a recorded demonstration cannot be a source (one line, names the file). */
@@ -139,7 +141,7 @@ export async function loadSource(
     if (!l) throw new SourceError(`${path.basename(file)}: the scene has no '${name}'`);
     return l;
   });
-  return { file, task, seed: meta.seed, variant, ticks, stages: cutStages(ticks, objects, file) };
+  return { file, task, seed: meta.seed, variant, ticks, stages: cutStages(ticks, objects, file), after: meta.after_success_ticks ?? 0 };
 }
 
 const wrap = (a: number) => Math.atan2(Math.sin(a), Math.cos(a));
@@ -233,7 +235,7 @@ export interface GenerateOptions {
   outDir: string;
   camera?: CameraSource | null;
   fsync?: boolean;
-  /** Ticks recorded past a success (runEpisode's `after`; default 0). */
+  /** Ticks recorded past a success (runEpisode's `after`; default: as long as the source's recording went on). */
   after?: number;
   onAttempt?: (attempt: number, kept: number, result: EpisodeResult) => void;
 }
@@ -302,7 +304,7 @@ export async function generateEpisodes(opts: GenerateOptions): Promise<GenerateR
         operator: GENERATED_PREFIX + path.basename(source.file),
         notes: `generated from ${path.basename(source.file)} (senseact sim generate)`,
         fsync: opts.fsync,
-        after: opts.after,
+        after: opts.after ?? source.after,
         keep: (r) => r.success,
       });
       attempts++;

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listLogs, loadEpisode, type Sample } from '../../sensors/index.ts';
-import { recordEpisodes, runEpisode } from '../../sim/index.ts';
+import { episodeInfo, listLogs, loadEpisode, LogReader, type Sample } from '../../sensors/index.ts';
+import { generateEpisodes, recordEpisodes, runEpisode } from '../../sim/index.ts';
 import { withEnv } from './helpers.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-after-'));
@@ -44,6 +44,21 @@ describe('recording past success', () => {
     expect(gb.at(-1)!).toBe(0);
     const z = (e: typeof ea) => e.series.get('proprio')!.map((s) => (s.data as { ee_pose: { z: number } }).ee_pose.z);
     expect(z(eb).at(-1)! - z(ea).at(-1)!).toBeGreaterThan(0.03);
+  }, 60_000);
+
+  it('generation goes on past success as long as its source was recorded to (the log says how long)', async () => {
+    const src = path.join(dir, 'after'); // recorded by the test above, 20 ticks past success
+    const result = await generateEpisodes({ sourceDir: src, episodes: 1, firstSeed: 100, outDir: path.join(dir, 'generated'), fsync: false });
+    expect(result.kept).toHaveLength(1);
+    expect(result.kept[0].after).toBe(20);
+    const [file] = (await listLogs(path.join(dir, 'generated'))).finalized;
+    const reader = await LogReader.open(file);
+    const ended = reader.episode.meta!.after_success_ticks;
+    await reader.close();
+    expect(ended).toBe(20);
+    // One action per tick: the ticks until success, and the 20 after.
+    const actions = (await episodeInfo(file)).streams.find((s) => s.name === 'action')!;
+    expect(actions.count).toBe(result.kept[0].ticks + 20);
   }, 60_000);
 
   it('records nothing past a failure', async () => {
