@@ -45,18 +45,13 @@ export async function runEpisode(env: SimEnv, seed: number, kind: DriverKind | (
   const first = await env.reset(seed);
   await sink?.(first);
   const driver = typeof kind === 'function' ? kind(env) : makeDriver(env, kind);
-  while (!env.done()) {
-    const action = driver.act(env);
-    const samples = await env.step(action, driver.disturbance?.() ?? null);
+  const tick = async () => {
+    const samples = await env.step(driver.act(env), driver.disturbance?.() ?? null);
     await sink?.(samples);
-  }
+  };
+  while (!env.done()) await tick();
   const ticks = env.tick;
   const info = env.info();
-  if (env.success()) {
-    for (let i = 0; i < after; i++) {
-      const samples = await env.step(driver.act(env), driver.disturbance?.() ?? null);
-      await sink?.(samples);
-    }
-  }
+  if (env.success()) for (let i = 0; i < after; i++) await tick();
   return { seed, success: env.success(), failure: env.failure(), ticks, after: env.tick - ticks, info };
 }
