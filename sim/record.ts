@@ -103,7 +103,7 @@ export async function recordEpisode(
         const r = writer.write(s);
         if (!r.ok && !rejected) rejected = r.error.message;
       }
-    }, opts.after ?? 0);
+    }, opts.after);
     if (rejected) throw new Error(`the simulator produced a sample its schema rejects: ${rejected}`);
     if (opts.keep && !opts.keep(result)) {
       await writer.discard();
