@@ -3,7 +3,11 @@
 // one per object the hand works on (pick-place: at the mug, then at the
 // plate), and a stage is replayed in a new layout with the hand's path moved
 // by as much as its object moved. Between stages (and before the first) the
-// hand goes in a straight line. The replay runs in the simulator and only
+// hand goes in a straight line. A task may visit objects before its first
+// stage without turning the gripper (find-smell sniffs jars until one smells):
+// those passes are cut as the hover over each, pooled across the recordings,
+// and replayed over the objects the new scene's search visits, so a generated
+// sweep can be longer than its source's. The replay runs in the simulator and only
 // episodes that succeed are kept, so a generated demonstration is never worse
 // than "it worked". The policy still learns from what the few recorded
 // demonstrations did: nothing here asks the scripted expert.
@@ -24,6 +28,8 @@ import { TASK_NAMES, type Landmark, type TaskName } from './task.ts';
 
 /** How close (horizontally, m) the hand must be to a stage's object for a tick to belong to that stage. */
 export const STAGE_NEAR = 0.06;
+/** How close (horizontally, m) the hand hovers over an object it passes (find-smell's sniff holds within 1 cm). */
+export const HOVER_NEAR = 0.015;
 /** The straight-line moves between stages (m/s): about the experts' carrying speed. */
 export const LINK_SPEED = 0.15;
 
@@ -50,6 +56,8 @@ export interface SourceDemo {
   variant: string;
   ticks: SourceTick[];
   stages: SourceStage[];
+  /** The hovers over objects passed before the first stage (Task.passes), in order. */
+  passes: SourceStage[];
   /** Ticks the recording went on past its success (`sim run --after-success`); a replay goes on as long. */
   after: number;
 }
@@ -98,7 +106,7 @@ export function gripperTurns(ticks: readonly SourceTick[], count: number): numbe
  * Cuts a demonstration into its stages: each is the run of ticks around its gripper turn during
  * which the hand stays within STAGE_NEAR of the stage's object; the last runs to the end.
  */
-export function cutStages(ticks: readonly SourceTick[], objects: readonly { name: string; x: number; y: number }[], file: string): SourceStage[] {
+export function cutStages(ticks: readonly SourceTick[], objects: readonly { name: string; x: number; y: number }[], file: string, arrive = STAGE_NEAR): SourceStage[] {
   const turns = gripperTurns(ticks, objects.length);
   if (turns.length < objects.length) {
     throw new SourceError(`${path.basename(file)}: the gripper turns ${turns.length} times, the task's ${objects.length} stages need ${objects.length}`);
@@ -111,6 +119,8 @@ export function cutStages(ticks: readonly SourceTick[], objects: readonly { name
     if (!near(turn, o)) throw new SourceError(`${path.basename(file)}: the hand is not at the ${o.name} when the gripper turns (tick ${turn})`);
     let from = turn;
     while (from > floor && near(from - 1, o)) from--;
+    // Where a search came before (passes), the way it arrived is the source's own: start at the hover.
+    while (from < turn && Math.hypot(ticks[from].x - o.x, ticks[from].y - o.y) > arrive) from++;
     let to = turn + 1;
     if (k === objects.length - 1) to = ticks.length;
     else while (to < ticks.length && near(to, o)) to++;
@@ -121,56 +131,117 @@ export function cutStages(ticks: readonly SourceTick[], objects: readonly { name
 }
 
 /**
- * Reads a recorded demonstration as a source: its ticks, and its stages cut at the objects
- * `where(seed)` says the recorded scene had (the simulator lays the scene out again from the seed).
+ * Cuts the hovers over the objects a demonstration passed before its first stage: for each, in
+ * order, the ticks from the first to the last within HOVER_NEAR of it, in the first run of ticks
+ * within STAGE_NEAR of it (so neither the way in nor the way out, which the new scene's order
+ * decides, is the source's).
  */
-export async function loadSource(
-  file: string,
-  stageObjects: readonly string[],
-  where: (task: TaskName, seed: number) => Promise<{ landmarks: { name: string; x: number; y: number }[]; variant: string }>,
-): Promise<SourceDemo> {
+export function cutPasses(ticks: readonly SourceTick[], objects: readonly { name: string; x: number; y: number }[], before: number, file: string): SourceStage[] {
+  const dist = (t: number, o: { x: number; y: number }) => Math.hypot(ticks[t].x - o.x, ticks[t].y - o.y);
+  const passes: SourceStage[] = [];
+  let t = 0;
+  for (const o of objects) {
+    while (t < before && dist(t, o) > HOVER_NEAR) t++;
+    if (t >= before) throw new SourceError(`${path.basename(file)}: the hand does not hover over the ${o.name} before its first stage`);
+    const from = t;
+    let to = t + 1;
+    for (let u = t; u < before && dist(u, o) <= STAGE_NEAR; u++) if (dist(u, o) <= HOVER_NEAR) to = u + 1;
+    passes.push({ object: o.name, at: { x: o.x, y: o.y }, from, to });
+    t = to;
+  }
+  return passes;
+}
+
+/** What a scene laid out from a seed holds: where its landmarks stand, its variant, its stages and passes. */
+export interface SceneStages {
+  landmarks: { name: string; x: number; y: number }[];
+  variant: string;
+  stages: readonly string[];
+  /** Absent where the task never searches (no Task.passes). */
+  passes?: readonly string[];
+}
+
+/**
+ * Reads a recorded demonstration as a source: its ticks, its passes and its stages cut at the
+ * objects `where(seed)` says the recorded scene had (the simulator lays the scene out again from
+ * the seed).
+ */
+export async function loadSource(file: string, where: (task: TaskName, seed: number) => Promise<SceneStages>): Promise<SourceDemo> {
   const ep = await loadEpisode(file);
   const meta: EpisodeMeta | null = ep.meta;
   if (!meta) throw new SourceError(`${path.basename(file)}: no episode metadata (task, seed)`);
   if (meta.success !== true) throw new SourceError(`${path.basename(file)}: not a successful episode (success: ${meta.success})`);
   const task = meta.task as TaskName;
   const ticks = sourceTicks(ep.series as Map<string, { t_capture_ns: number; data: unknown }[]>, file);
-  const { landmarks, variant } = await where(task, meta.seed);
-  const objects = stageObjects.map((name) => {
-    const l = landmarks.find((m) => m.name === name);
+  const scene = await where(task, meta.seed);
+  if (scene.stages.length === 0) throw new SourceError(`${task} has no stages to generate demonstrations by (Task.stages)`);
+  const find = (name: string) => {
+    const l = scene.landmarks.find((m) => m.name === name);
     if (!l) throw new SourceError(`${path.basename(file)}: the scene has no '${name}'`);
     return l;
-  });
-  return { file, task, seed: meta.seed, variant, ticks, stages: cutStages(ticks, objects, file), after: meta.after_success_ticks ?? 0 };
+  };
+  // In a task that searches, the first stage may follow passes in a new scene: it starts at the hover.
+  const stages = cutStages(ticks, scene.stages.map(find), file, scene.passes ? HOVER_NEAR : STAGE_NEAR);
+  const passes = cutPasses(ticks, (scene.passes ?? []).map(find), stages[0].from, file);
+  return { file, task, seed: meta.seed, variant: scene.variant, ticks, stages, passes, after: meta.after_success_ticks ?? 0 };
 }
 
 const wrap = (a: number) => Math.atan2(Math.sin(a), Math.cos(a));
 
+/** A recorded hover over an object passed (SourceDemo.passes): where the object stood, and the hand's path. */
+export interface Hover {
+  at: { x: number; y: number };
+  path: readonly SourceTick[];
+}
+
+/** The hovers of all the sources, pooled: a new scene's search may pass more objects than any one source did. */
+export const hoversOf = (sources: readonly SourceDemo[]): Hover[] => sources.flatMap((s) => s.passes.map((p) => ({ at: p.at, path: s.ticks.slice(p.from, p.to) })));
+
 /**
  * Replays a source in the env's current scene: per stage, a straight line from where the hand
  * is to where the stage starts (moved with its object), then the stage's path, moved likewise.
- * The path is tracked with its own velocity fed forward plus a correction toward it.
+ * Before the first stage, a hover from `hovers` (taken in turn from `firstHover`) over each
+ * object the scene's search passes (Task.passes). The path is tracked with its own velocity
+ * fed forward plus a correction toward it.
  */
 export class StageReplay implements Driver {
   private plan: SourceTick[] = [];
-  private stage = 0;
+  /** What is left to do: the new scene's object and the recorded path moved with it. */
+  private route: { object: string; at: { x: number; y: number }; path: readonly SourceTick[] }[] | null = null;
   private last: SourceTick | null = null;
   private trend = 0;
   private readonly out: SimAction = { linear: [0, 0, 0], angular: [0, 0, 0], gripper: 0 };
 
   constructor(
     private readonly source: SourceDemo,
+    private readonly hovers: readonly Hover[] = [],
+    private readonly firstHover = 0,
     private readonly gain = 6,
   ) {}
 
-  /** The stages' plans, built when each stage begins (the object is where it stands then). */
+  /** The route through the scene as laid out (its passes and stages are read before anything moves). */
+  private plan0(env: SimEnv): NonNullable<StageReplay['route']> {
+    const passes = env.task.passes?.() ?? [];
+    if (passes.length > 0 && this.hovers.length === 0) throw new SourceError(`the scene's search passes ${passes.length} objects and no recording hovers over one`);
+    const stages = env.task.stages?.() ?? [];
+    if (stages.length !== this.source.stages.length) throw new SourceError(`the scene has ${stages.length} stages, ${path.basename(this.source.file)} ${this.source.stages.length}`);
+    return [
+      ...passes.map((object, i) => ({ object, ...this.hovers[(this.firstHover + i) % this.hovers.length] })),
+      ...stages.map((object, k) => {
+        const s = this.source.stages[k];
+        return { object, at: s.at, path: this.source.ticks.slice(s.from, s.to) };
+      }),
+    ];
+  }
+
+  /** The next stage's plan, built when it begins (the object is where it stands then). */
   private refill(env: SimEnv): void {
-    const s = this.source.stages[this.stage++];
+    const s = this.route!.shift()!;
     const now = env.task.landmarks?.().find((m) => m.name === s.object);
     if (!now) throw new SourceError(`the ${env.task.name} scene has no '${s.object}'`);
     const dx = now.x - s.at.x;
     const dy = now.y - s.at.y;
-    const path = this.source.ticks.slice(s.from, s.to).map((t) => ({ ...t, x: t.x + dx, y: t.y + dy }));
+    const path = s.path.map((t) => ({ ...t, x: t.x + dx, y: t.y + dy }));
     const tool = env.robot.toolPoint();
     const from: SourceTick = this.last ?? { x: tool.x, y: tool.y, z: tool.z, yaw: env.robot.handYaw(), gripper: 0 };
     const to = path[0];
@@ -184,7 +255,8 @@ export class StageReplay implements Driver {
   }
 
   act(env: SimEnv): SimAction {
-    if (this.plan.length === 0 && this.stage < this.source.stages.length) this.refill(env);
+    this.route ??= this.plan0(env);
+    if (this.plan.length === 0 && this.route.length > 0) this.refill(env);
     const prev = this.last;
     // Past the path's end the hand stays, and the gripper goes on as it went: a demonstration
     // ends the tick the task succeeds, often mid-release, and a replay may need a tick more.
@@ -214,10 +286,11 @@ export class StageReplay implements Driver {
   }
 }
 
-/** A scene laid out again from its seed (no camera): where its landmarks stand, and its variant. */
-async function sceneOf(env: SimEnv, seed: number): Promise<{ landmarks: Landmark[]; variant: string }> {
+/** A scene laid out again from its seed: where its landmarks stand, its variant, stages and passes. */
+export async function sceneOf(env: SimEnv, seed: number): Promise<SceneStages & { landmarks: Landmark[] }> {
   await env.reset(seed);
-  return { landmarks: env.task.landmarks?.() ?? [], variant: env.task.variant?.() ?? '' };
+  const t = env.task;
+  return { landmarks: t.landmarks?.() ?? [], variant: t.variant?.() ?? '', stages: t.stages?.() ?? [], passes: t.passes?.() };
 }
 
 /** The operator recorded in a generated episode's metadata: `generated/<source file>`. */
@@ -280,26 +353,24 @@ export async function generateEpisodes(opts: GenerateOptions): Promise<GenerateR
   let attempts = 0;
   const used = new Map<string, number>();
   try {
-    await lookup.reset(0);
-    const stages = lookup.task.stages;
-    if (!stages?.length) throw new SourceError(`${task} has no stages to generate demonstrations by (Task.stages)`);
-    for (const f of recorded) sources.push(await loadSource(f, stages, (_, seed) => sceneOf(lookup, seed)));
+    for (const f of recorded) sources.push(await loadSource(f, (_, seed) => sceneOf(lookup, seed)));
+    const hovers = hoversOf(sources);
     fs.mkdirSync(opts.outDir, { recursive: true });
     env = new SimEnv({ task, camera: opts.camera ?? null });
     while (kept.length < opts.episodes && attempts < maxAttempts) {
       // The sources of this layout's variant, taken in turn.
       const seed = opts.firstSeed + attempts;
-      const { variant } = await sceneOf(lookup, seed);
+      const { variant, passes } = await sceneOf(lookup, seed);
       const fitting = sources.filter((s) => s.variant === variant);
-      if (fitting.length === 0) {
+      if (fitting.length === 0 || (passes?.length && hovers.length === 0)) {
         attempts++;
-        fail('no_source');
+        fail(fitting.length === 0 ? 'no_source' : 'no_hover');
         continue;
       }
       const turn = used.get(variant) ?? 0;
       used.set(variant, turn + 1);
       const source = fitting[turn % fitting.length];
-      const { result } = await recordEpisode(env, seed, () => new StageReplay(source), {
+      const { result } = await recordEpisode(env, seed, () => new StageReplay(source, hovers, attempts), {
         outDir: opts.outDir,
         operator: GENERATED_PREFIX + path.basename(source.file),
         notes: `generated from ${path.basename(source.file)} (senseact sim generate)`,

@@ -5,7 +5,7 @@
 export * from './browser.ts';
 export { createNodeCamera } from './camera-node.ts';
 export { recordEpisodes, episodeFileName, SIM_ROBOT, type RecordOptions } from './record.ts';
-export { generateEpisodes, loadSource, StageReplay, SourceError, GENERATED_PREFIX, STAGE_NEAR, type GenerateOptions, type GenerateResult, type SourceDemo } from './generate.ts';
+export { generateEpisodes, loadSource, sceneOf, StageReplay, SourceError, GENERATED_PREFIX, HOVER_NEAR, STAGE_NEAR, type GenerateOptions, type GenerateResult, type SourceDemo } from './generate.ts';
 export { LiveSim } from './live.ts';
 export { RosbridgeServer, type RosbridgeServerOptions, type Logger } from './rosbridge/server.ts';
 export { TOPICS, SERVICES } from './rosbridge/messages.ts';

@@ -51,10 +51,18 @@ export interface Task {
    */
   landmarks?(): Landmark[];
   /**
-   * The landmarks the hand works on, in order (pick-place: the mug, then the plate): the stages a
+   * The landmarks the hand works on in this scene, in order, one per turn of the gripper
+   * (pick-place: the mug, then the plate; find-smell: the odorant jar, then the bin): the stages a
    * recorded demonstration is cut into when demonstrations are generated from it (sim/generate.ts).
+   * Read when the scene is laid out.
    */
-  readonly stages?: readonly string[];
+  stages?(): readonly string[];
+  /**
+   * The landmarks a demonstration visits in this scene before its first stage without turning the
+   * gripper, in order (find-smell: the jars sniffed before the odorant one, nearest first). Read
+   * when the scene is laid out; privileged, as stages are.
+   */
+  passes?(): readonly string[];
   /**
    * The part of the layout no stage can be moved across (open-door: which side the hinge is on,
    * and so which way the door swings): demonstrations are generated only from recordings of the

@@ -51,7 +51,7 @@ export const gentleGrasp: TaskFactory = ({ sim, rng }) => {
       return null;
     },
     landmarks: () => [landmarkOf('cup', cup.body)],
-    stages: ['cup'],
+    stages: () => ['cup'],
     holdables: [holdable(cup.body, r, hh)],
     info() {
       return { cup_z: cup.body.translation().z, peak_squeeze_n: peak, crushed };

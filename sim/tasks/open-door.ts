@@ -85,7 +85,7 @@ export const openDoor: TaskFactory = ({ sim, rng }) => {
     success: () => angle() > SUCCESS_ANGLE,
     failure: () => null,
     landmarks: () => [{ name: 'door-handle', ...handleWorld(angle()), z: hingeZ }],
-    stages: ['door-handle'],
+    stages: () => ['door-handle'],
     variant: () => `hinge_side ${side > 0 ? 'left' : 'right'}`,
     info: () => ({ door_angle: angle(), max_door_angle: maxAngle, hinge_side: side > 0 ? 'left' : 'right' }),
     expert(_variant, erng) {

@@ -67,7 +67,7 @@ export const pickPlace: TaskFactory = ({ sim, rng }) => {
       return null;
     },
     landmarks: () => [landmarkOf('mug', mugBody), landmarkOf('plate', plate.body)],
-    stages: ['mug', 'plate'],
+    stages: () => ['mug', 'plate'],
     holdables: [holdable(mugBody, mugR, mugHH)],
     relayout: {
       goal: (r) => plateMover.to(plateFor(r, { x: mx, y: my })),

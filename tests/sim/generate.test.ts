@@ -1,13 +1,14 @@
 // Demonstrations generated from recorded ones (sim/generate.ts): recorded
 // pick-place episodes are cut into their stages at the mug and at the plate,
 // replayed in new layouts, and only the successes are written, as real MCAP
-// logs read back through sensors/.
+// logs read back through sensors/. find-smell's sweeps are rebuilt from the
+// recorded hovers over the jars the search passes.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { episodeInfo, listLogs } from '../../sensors/index.ts';
-import { GENERATED_PREFIX, STAGE_NEAR, SourceError, StageReplay, generateEpisodes, loadSource, recordEpisodes, runEpisode, type SourceDemo } from '../../sim/index.ts';
+import { GENERATED_PREFIX, HOVER_NEAR, STAGE_NEAR, SourceError, StageReplay, episodeFileName, generateEpisodes, loadSource, recordEpisodes, runEpisode, sceneOf, type SourceDemo, type TaskName } from '../../sim/index.ts';
 import { withEnv } from './helpers.ts';
 
 let dir: string;
@@ -15,12 +16,14 @@ let sources: SourceDemo[];
 
 /** Where the recorded scene of `seed` had its landmarks. */
 const landmarksOf = (seed: number) => withEnv('pick-place', async (env) => (await env.reset(seed), env.task.landmarks!()));
+/** Reads a log as a generation source, its recorded scene laid out again from its seed. */
+const sourceOf = (task: TaskName, file: string) => withEnv(task, (env) => loadSource(file, (_, seed) => sceneOf(env, seed)));
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'senseact-generate-'));
   await recordEpisodes({ task: 'pick-place', driver: 'full', episodes: 2, firstSeed: 0, outDir: path.join(dir, 'demos'), fsync: false });
   const { finalized } = await listLogs(path.join(dir, 'demos'));
-  sources = await Promise.all(finalized.map((f) => loadSource(f, ['mug', 'plate'], async (_, seed) => ({ landmarks: await landmarksOf(seed), variant: '' }))));
+  sources = await Promise.all(finalized.map((f) => sourceOf('pick-place', f)));
 }, 60_000);
 
 describe('sim generate', () => {
@@ -104,9 +107,10 @@ describe('sim generate', () => {
     fs.mkdirSync(empty);
     await expect(generateEpisodes({ sourceDir: empty, episodes: 1, firstSeed: 100, outDir: empty })).rejects.toThrow(SourceError);
     await expect(generateEpisodes({ sourceDir: empty, episodes: 1, firstSeed: 100, outDir: empty })).rejects.toThrow(/no recorded demonstrations/);
-    const smell = path.join(dir, 'smell');
-    await recordEpisodes({ task: 'find-smell', driver: 'full', episodes: 1, firstSeed: 0, outDir: smell, fsync: false });
-    await expect(generateEpisodes({ sourceDir: smell, episodes: 1, firstSeed: 100, outDir: smell })).rejects.toThrow(/find-smell has no stages/);
+    const mixed = path.join(dir, 'mixed');
+    await recordEpisodes({ task: 'find-smell', driver: 'full', episodes: 1, firstSeed: 0, outDir: mixed, fsync: false });
+    await recordEpisodes({ task: 'pick-place', driver: 'full', episodes: 1, firstSeed: 0, outDir: mixed, fsync: false });
+    await expect(generateEpisodes({ sourceDir: mixed, episodes: 1, firstSeed: 100, outDir: mixed })).rejects.toThrow(/demonstrations of 2 tasks/);
     const failed = path.join(dir, 'failed');
     await recordEpisodes({ task: 'pick-place', driver: 'random', episodes: 1, firstSeed: 0, outDir: failed, fsync: false });
     await expect(generateEpisodes({ sourceDir: failed, episodes: 1, firstSeed: 100, outDir: failed })).rejects.toThrow(/not a successful episode/);
@@ -128,4 +132,28 @@ describe('sim generate', () => {
     expect(result.failures.no_source).toBeGreaterThan(0);
     expect(result.kept.map((r) => sides[r.seed - 100])).toEqual(['right', 'right', 'right']);
   }, 60_000);
+
+  it('find-smell: rebuilds the sweep in each new scene from the recorded hovers, longer than any recording\'s, and takes the odorant jar', async () => {
+    // The odorant jar is the second sniffed in seed 1 (one hover before it) and the first in seed 2.
+    const smell = path.join(dir, 'smell');
+    await recordEpisodes({ task: 'find-smell', driver: 'full', episodes: 2, firstSeed: 1, outDir: smell, fsync: false });
+    const result = await generateEpisodes({ sourceDir: smell, episodes: 6, firstSeed: 100, outDir: smell, fsync: false });
+    expect(result.sources.map((s) => s.passes.length)).toEqual([1, 0]);
+    for (const s of result.sources) {
+      // A hover is the hand held over its jar; the odorant jar's stage starts at its hover too.
+      for (const p of s.passes) for (let t = p.from; t < p.to; t += 5) expect(Math.hypot(s.ticks[t].x - p.at.x, s.ticks[t].y - p.at.y)).toBeLessThanOrEqual(STAGE_NEAR);
+      for (const p of [...s.passes, s.stages[0]]) expect(Math.hypot(s.ticks[p.from].x - p.at.x, s.ticks[p.from].y - p.at.y)).toBeLessThanOrEqual(HOVER_NEAR);
+      expect(s.stages.map((st) => st.object)).toEqual([`jar-${s.seed === 1 ? 0 : 1}`, 'bin']);
+    }
+    expect(result.kept).toHaveLength(6);
+    // Read back as sources, the generated logs hover over the jars their scenes' searches pass, in order.
+    const swept: number[] = [];
+    for (const r of result.kept) {
+      expect(r.info.lifted_jar).toBe(r.info.target_jar);
+      const g = await sourceOf('find-smell', path.join(smell, episodeFileName('find-smell', r.seed)));
+      expect(g.stages[0].object).toBe(`jar-${r.info.target_jar}`);
+      swept.push(g.passes.length);
+    }
+    expect(Math.max(...swept), `hovers per generated sweep: ${swept}`).toBe(2);
+  }, 120_000);
 });
