@@ -3,11 +3,12 @@
 // one per object the hand works on (pick-place: at the mug, then at the
 // plate), and a stage is replayed in a new layout with the hand's path moved
 // by as much as its object moved. Between stages (and before the first) the
-// hand goes in a straight line. A task may visit objects before its first
-// stage without turning the gripper (find-smell sniffs jars until one smells):
-// those passes are cut as the hover over each, pooled across the recordings,
-// and replayed over the objects the new scene's search visits, so a generated
-// sweep can be longer than its source's. The replay runs in the simulator and only
+// hand goes in a straight line. A task may search among objects before its
+// first stage, hovering over each without turning the gripper (find-smell
+// sniffs jars until one smells): the recordings' hovers are pooled, and a new
+// scene's search goes in the order the recordings searched, hovering over each
+// object before the one its first stage works on, so a generated sweep can be
+// longer than its source's. The replay runs in the simulator and only
 // episodes that succeed are kept, so a generated demonstration is never worse
 // than "it worked". The policy still learns from what the few recorded
 // demonstrations did: nothing here asks the scripted expert.
@@ -28,8 +29,10 @@ import { TASK_NAMES, type Landmark, type TaskName } from './task.ts';
 
 /** How close (horizontally, m) the hand must be to a stage's object for a tick to belong to that stage. */
 export const STAGE_NEAR = 0.06;
-/** How close (horizontally, m) the hand hovers over an object it passes (find-smell's sniff holds within 1 cm). */
+/** How close (horizontally, m) the hand hovers over an object it searches (find-smell's sniff holds within 1 cm). */
 export const HOVER_NEAR = 0.015;
+/** Ticks a hover lasts at least (find-smell's sniff: 30); the hand crossing over an object on its way takes 2–5. */
+export const HOVER_TICKS = 10;
 /** The straight-line moves between stages (m/s): about the experts' carrying speed. */
 export const LINK_SPEED = 0.15;
 
@@ -56,7 +59,7 @@ export interface SourceDemo {
   variant: string;
   ticks: SourceTick[];
   stages: SourceStage[];
-  /** The hovers over objects passed before the first stage (Task.passes), in order. */
+  /** The hovers over objects searched (Task.searches) before the first stage, in order. */
   passes: SourceStage[];
   /** Ticks the recording went on past its success (`sim run --after-success`); a replay goes on as long. */
   after: number;
@@ -119,7 +122,7 @@ export function cutStages(ticks: readonly SourceTick[], objects: readonly { name
     if (!near(turn, o)) throw new SourceError(`${path.basename(file)}: the hand is not at the ${o.name} when the gripper turns (tick ${turn})`);
     let from = turn;
     while (from > floor && near(from - 1, o)) from--;
-    // Where a search came before (passes), the way it arrived is the source's own: start at the hover.
+    // In a search (hovers before it), the way the hand arrived is the source's own: start at the hover.
     while (from < turn && Math.hypot(ticks[from].x - o.x, ticks[from].y - o.y) > arrive) from++;
     let to = turn + 1;
     if (k === objects.length - 1) to = ticks.length;
@@ -131,25 +134,32 @@ export function cutStages(ticks: readonly SourceTick[], objects: readonly { name
 }
 
 /**
- * Cuts the hovers over the objects a demonstration passed before its first stage: for each, in
- * order, the ticks from the first to the last within HOVER_NEAR of it, in the first run of ticks
- * within STAGE_NEAR of it (so neither the way in nor the way out, which the new scene's order
- * decides, is the source's).
+ * Cuts the hovers over the searched objects before tick `before`: each run of ticks within
+ * STAGE_NEAR of one object, trimmed to its first and last tick within HOVER_NEAR (so neither the
+ * way in nor the way out, which a new scene's order decides, is the source's), and kept where at
+ * least HOVER_TICKS are within HOVER_NEAR (the hand crossing over an object is not a hover).
  */
-export function cutPasses(ticks: readonly SourceTick[], objects: readonly { name: string; x: number; y: number }[], before: number, file: string): SourceStage[] {
+export function cutHovers(ticks: readonly SourceTick[], objects: readonly { name: string; x: number; y: number }[], before: number): SourceStage[] {
   const dist = (t: number, o: { x: number; y: number }) => Math.hypot(ticks[t].x - o.x, ticks[t].y - o.y);
-  const passes: SourceStage[] = [];
-  let t = 0;
-  for (const o of objects) {
-    while (t < before && dist(t, o) > HOVER_NEAR) t++;
-    if (t >= before) throw new SourceError(`${path.basename(file)}: the hand does not hover over the ${o.name} before its first stage`);
-    const from = t;
-    let to = t + 1;
-    for (let u = t; u < before && dist(u, o) <= STAGE_NEAR; u++) if (dist(u, o) <= HOVER_NEAR) to = u + 1;
-    passes.push({ object: o.name, at: { x: o.x, y: o.y }, from, to });
-    t = to;
+  const hovers: SourceStage[] = [];
+  for (let t = 0; t < before; ) {
+    const o = objects.find((c) => dist(t, c) <= STAGE_NEAR);
+    if (!o) {
+      t++;
+      continue;
+    }
+    let from = -1;
+    let to = -1;
+    let over = 0;
+    for (; t < before && dist(t, o) <= STAGE_NEAR; t++) {
+      if (dist(t, o) > HOVER_NEAR) continue;
+      if (from < 0) from = t;
+      to = t + 1;
+      over++;
+    }
+    if (over >= HOVER_TICKS) hovers.push({ object: o.name, at: { x: o.x, y: o.y }, from, to });
   }
-  return passes;
+  return hovers;
 }
 
 /** What a scene laid out from a seed holds: where its landmarks stand, its variant, its stages and passes. */
@@ -157,8 +167,8 @@ export interface SceneStages {
   landmarks: { name: string; x: number; y: number }[];
   variant: string;
   stages: readonly string[];
-  /** Absent where the task never searches (no Task.passes). */
-  passes?: readonly string[];
+  /** The objects searched among before the first stage (Task.searches); absent where the task does not search. */
+  searches?: readonly string[];
 }
 
 /**
@@ -180,9 +190,9 @@ export async function loadSource(file: string, where: (task: TaskName, seed: num
     if (!l) throw new SourceError(`${path.basename(file)}: the scene has no '${name}'`);
     return l;
   };
-  // In a task that searches, the first stage may follow passes in a new scene: it starts at the hover.
-  const stages = cutStages(ticks, scene.stages.map(find), file, scene.passes ? HOVER_NEAR : STAGE_NEAR);
-  const passes = cutPasses(ticks, (scene.passes ?? []).map(find), stages[0].from, file);
+  // In a task that searches, the first stage may follow hovers in a new scene: it starts at its own hover.
+  const stages = cutStages(ticks, scene.stages.map(find), file, scene.searches ? HOVER_NEAR : STAGE_NEAR);
+  const passes = cutHovers(ticks, (scene.searches ?? []).map(find), stages[0].from);
   return { file, task, seed: meta.seed, variant: scene.variant, ticks, stages, passes, after: meta.after_success_ticks ?? 0 };
 }
 
@@ -194,15 +204,34 @@ export interface Hover {
   path: readonly SourceTick[];
 }
 
+/** How a new scene is searched: in `order`, hovering over each object before the first stage's with the next of `hovers`. */
+export interface Search {
+  order: readonly string[];
+  hovers: readonly Hover[];
+  /** The pool's hover the first of this replay takes (the next ones follow). */
+  first: number;
+}
+
+/**
+ * The order the recordings searched in: the longest recorded search (its hovers, then the object
+ * it found), then the objects no recording reached, by name. An operator searches the same way
+ * each time; the expert's own order (nearest first) turns on centimetres no policy sees, and
+ * demonstrations that turn either way from the same view teach a policy to stay.
+ */
+export function searchOrder(sources: readonly SourceDemo[], searches: readonly string[]): string[] {
+  const longest = sources.map((s) => [...s.passes.map((p) => p.object), s.stages[0].object]).reduce<string[]>((a, b) => (b.length > a.length ? b : a), []);
+  return [...longest, ...[...searches].filter((o) => !longest.includes(o)).sort()];
+}
+
 /** The hovers of all the sources, pooled: a new scene's search may pass more objects than any one source did. */
 export const hoversOf = (sources: readonly SourceDemo[]): Hover[] => sources.flatMap((s) => s.passes.map((p) => ({ at: p.at, path: s.ticks.slice(p.from, p.to) })));
 
 /**
  * Replays a source in the env's current scene: per stage, a straight line from where the hand
  * is to where the stage starts (moved with its object), then the stage's path, moved likewise.
- * Before the first stage, a hover from `hovers` (taken in turn from `firstHover`) over each
- * object the scene's search passes (Task.passes). The path is tracked with its own velocity
- * fed forward plus a correction toward it.
+ * In a task that searches, before the first stage a hover (`search`) over each object that comes
+ * before the first stage's in the search order. The path is tracked with its own velocity fed
+ * forward plus a correction toward it.
  */
 export class StageReplay implements Driver {
   private plan: SourceTick[] = [];
@@ -214,19 +243,19 @@ export class StageReplay implements Driver {
 
   constructor(
     private readonly source: SourceDemo,
-    private readonly hovers: readonly Hover[] = [],
-    private readonly firstHover = 0,
+    private readonly search: Search = { order: [], hovers: [], first: 0 },
     private readonly gain = 6,
   ) {}
 
   /** The route through the scene as laid out (its passes and stages are read before anything moves). */
   private plan0(env: SimEnv): NonNullable<StageReplay['route']> {
-    const passes = env.task.passes?.() ?? [];
-    if (passes.length > 0 && this.hovers.length === 0) throw new SourceError(`the scene's search passes ${passes.length} objects and no recording hovers over one`);
     const stages = env.task.stages?.() ?? [];
     if (stages.length !== this.source.stages.length) throw new SourceError(`the scene has ${stages.length} stages, ${path.basename(this.source.file)} ${this.source.stages.length}`);
+    const { order, hovers, first } = this.search;
+    const passes = env.task.searches ? order.slice(0, Math.max(0, order.indexOf(stages[0]))) : [];
+    if (passes.length > 0 && hovers.length === 0) throw new SourceError(`the search passes ${passes.length} objects before the ${stages[0]} and no recording hovers over one`);
     return [
-      ...passes.map((object, i) => ({ object, ...this.hovers[(this.firstHover + i) % this.hovers.length] })),
+      ...passes.map((object, i) => ({ object, ...hovers[(first + i) % hovers.length] })),
       ...stages.map((object, k) => {
         const s = this.source.stages[k];
         return { object, at: s.at, path: this.source.ticks.slice(s.from, s.to) };
@@ -286,11 +315,11 @@ export class StageReplay implements Driver {
   }
 }
 
-/** A scene laid out again from its seed: where its landmarks stand, its variant, stages and passes. */
+/** A scene laid out again from its seed: where its landmarks stand, its variant, stages and what it searches. */
 export async function sceneOf(env: SimEnv, seed: number): Promise<SceneStages & { landmarks: Landmark[] }> {
   await env.reset(seed);
   const t = env.task;
-  return { landmarks: t.landmarks?.() ?? [], variant: t.variant?.() ?? '', stages: t.stages?.() ?? [], passes: t.passes?.() };
+  return { landmarks: t.landmarks?.() ?? [], variant: t.variant?.() ?? '', stages: t.stages?.() ?? [], searches: t.searches?.() };
 }
 
 /** The operator recorded in a generated episode's metadata: `generated/<source file>`. */
@@ -355,14 +384,15 @@ export async function generateEpisodes(opts: GenerateOptions): Promise<GenerateR
   try {
     for (const f of recorded) sources.push(await loadSource(f, (_, seed) => sceneOf(lookup, seed)));
     const hovers = hoversOf(sources);
+    const order = searchOrder(sources, lookup.task.searches?.() ?? []);
     fs.mkdirSync(opts.outDir, { recursive: true });
     env = new SimEnv({ task, camera: opts.camera ?? null });
     while (kept.length < opts.episodes && attempts < maxAttempts) {
       // The sources of this layout's variant, taken in turn.
       const seed = opts.firstSeed + attempts;
-      const { variant, passes } = await sceneOf(lookup, seed);
+      const { variant, stages } = await sceneOf(lookup, seed);
       const fitting = sources.filter((s) => s.variant === variant);
-      if (fitting.length === 0 || (passes?.length && hovers.length === 0)) {
+      if (fitting.length === 0 || (order.indexOf(stages[0]) > 0 && hovers.length === 0)) {
         attempts++;
         fail(fitting.length === 0 ? 'no_source' : 'no_hover');
         continue;
@@ -370,7 +400,7 @@ export async function generateEpisodes(opts: GenerateOptions): Promise<GenerateR
       const turn = used.get(variant) ?? 0;
       used.set(variant, turn + 1);
       const source = fitting[turn % fitting.length];
-      const { result } = await recordEpisode(env, seed, () => new StageReplay(source, hovers, attempts), {
+      const { result } = await recordEpisode(env, seed, () => new StageReplay(source, { order, hovers, first: attempts }), {
         outDir: opts.outDir,
         operator: GENERATED_PREFIX + path.basename(source.file),
         notes: `generated from ${path.basename(source.file)} (senseact sim generate)`,

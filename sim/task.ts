@@ -58,11 +58,11 @@ export interface Task {
    */
   stages?(): readonly string[];
   /**
-   * The landmarks a demonstration visits in this scene before its first stage without turning the
-   * gripper, in order (find-smell: the jars sniffed before the odorant one, nearest first). Read
-   * when the scene is laid out; privileged, as stages are.
+   * The landmarks a demonstration searches among before its first stage, hovering over each
+   * without turning the gripper until it finds the first stage's (find-smell: the three jars,
+   * sniffed until one smells).
    */
-  passes?(): readonly string[];
+  searches?(): readonly string[];
   /**
    * The part of the layout no stage can be moved across (open-door: which side the hinge is on,
    * and so which way the door swings): demonstrations are generated only from recordings of the

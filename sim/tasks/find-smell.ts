@@ -62,8 +62,6 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
   // Milestones: the first jar a finger pad pressed (nearest the tool then), the first jar lifted 3 cm.
   let touched = -1;
   let lifted = -1;
-  // The expert sniffs the jars nearest the robot's start first (sideways distance).
-  const sniffOrder = () => [0, 1, 2].sort((a, b) => Math.abs(jars[a].translation().y - robotStart.baseY) - Math.abs(jars[b].translation().y - robotStart.baseY));
   const nearestJar = (x: number, y: number) => {
     const d = jars.map((j) => Math.hypot(j.translation().x - x, j.translation().y - y));
     return d.indexOf(Math.min(...d));
@@ -99,9 +97,7 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
     },
     landmarks: () => [...jars.map((j, i) => landmarkOf(`jar-${i}`, j)), { name: 'bin', x: binX, y: binY, z: z0 }],
     stages: () => [`jar-${target}`, 'bin'],
-    // The jars sniffed before the odorant one, as the expert's sweep goes when the odorant jar's
-    // rise is clear (it is in most scenes; otherwise the expert finishes the sweep first).
-    passes: () => sniffOrder().slice(0, sniffOrder().indexOf(target)).map((i) => `jar-${i}`),
+    searches: () => jars.map((_, i) => `jar-${i}`),
     holdables: jars.map((j) => holdable(j, JAR_R, JAR_HH)),
     relayout: {
       goal: (r) => binMover.to({ x: r.uniform(0.98, 1.02), y: r.uniform(-0.2, 0.2) }),
@@ -121,7 +117,7 @@ export const findSmell: TaskFactory = ({ sim, rng, plume }) => {
       const target = erng.uniform(5, 7);
       const grip: Grip = { g: 0 };
       // Sniff the jars nearest-first; the odour index is the mean relative drop of channel resistance.
-      const order = sniffOrder();
+      const order = [0, 1, 2].sort((a, b) => Math.abs(jars[a].translation().y - robotStart.baseY) - Math.abs(jars[b].translation().y - robotStart.baseY));
       let baseline: number[] | null = null;
       const index = (env: Parameters<Phase['act']>[0]) => {
         const r = env.latestSmell!.values;

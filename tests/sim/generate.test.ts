@@ -2,7 +2,7 @@
 // pick-place episodes are cut into their stages at the mug and at the plate,
 // replayed in new layouts, and only the successes are written, as real MCAP
 // logs read back through sensors/. find-smell's sweeps are rebuilt from the
-// recorded hovers over the jars the search passes.
+// recorded hovers over the jars, in the order the recordings searched.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -133,8 +133,8 @@ describe('sim generate', () => {
     expect(result.kept.map((r) => sides[r.seed - 100])).toEqual(['right', 'right', 'right']);
   }, 60_000);
 
-  it('find-smell: rebuilds the sweep in each new scene from the recorded hovers, longer than any recording\'s, and takes the odorant jar', async () => {
-    // The odorant jar is the second sniffed in seed 1 (one hover before it) and the first in seed 2.
+  it('find-smell: rebuilds the sweep in each new scene from the recorded hovers, in the recordings\' order and longer than any of them, and takes the odorant jar', async () => {
+    // The odorant jar is the second sniffed in seed 1 (jar-1, then jar-0) and the first in seed 2 (jar-1).
     const smell = path.join(dir, 'smell');
     await recordEpisodes({ task: 'find-smell', driver: 'full', episodes: 2, firstSeed: 1, outDir: smell, fsync: false });
     const result = await generateEpisodes({ sourceDir: smell, episodes: 6, firstSeed: 100, outDir: smell, fsync: false });
@@ -146,12 +146,16 @@ describe('sim generate', () => {
       expect(s.stages.map((st) => st.object)).toEqual([`jar-${s.seed === 1 ? 0 : 1}`, 'bin']);
     }
     expect(result.kept).toHaveLength(6);
-    // Read back as sources, the generated logs hover over the jars their scenes' searches pass, in order.
+    // Read back as sources, the generated logs hover over the jars before the odorant one in the
+    // recordings' order, then jar-2, which no recording sniffed.
+    const order = ['jar-1', 'jar-0', 'jar-2'];
     const swept: number[] = [];
     for (const r of result.kept) {
       expect(r.info.lifted_jar).toBe(r.info.target_jar);
       const g = await sourceOf('find-smell', path.join(smell, episodeFileName('find-smell', r.seed)));
-      expect(g.stages[0].object).toBe(`jar-${r.info.target_jar}`);
+      const odorant = `jar-${r.info.target_jar}`;
+      expect(g.stages[0].object).toBe(odorant);
+      expect(g.passes.map((p) => p.object)).toEqual(order.slice(0, order.indexOf(odorant)));
       swept.push(g.passes.length);
     }
     expect(Math.max(...swept), `hovers per generated sweep: ${swept}`).toBe(2);
