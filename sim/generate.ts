@@ -162,7 +162,7 @@ export function cutHovers(ticks: readonly SourceTick[], objects: readonly { name
   return hovers;
 }
 
-/** What a scene laid out from a seed holds: where its landmarks stand, its variant, its stages and passes. */
+/** What a scene laid out from a seed holds: where its landmarks stand, its variant, its stages and what it searches. */
 export interface SceneStages {
   landmarks: { name: string; x: number; y: number }[];
   variant: string;
@@ -172,7 +172,7 @@ export interface SceneStages {
 }
 
 /**
- * Reads a recorded demonstration as a source: its ticks, its passes and its stages cut at the
+ * Reads a recorded demonstration as a source: its ticks, its hovers and its stages cut at the
  * objects `where(seed)` says the recorded scene had (the simulator lays the scene out again from
  * the seed).
  */
