@@ -60,7 +60,7 @@ export interface SourceDemo {
   ticks: SourceTick[];
   stages: SourceStage[];
   /** The hovers over objects searched (Task.searches) before the first stage, in order. */
-  passes: SourceStage[];
+  hovers: SourceStage[];
   /** Ticks the recording went on past its success (`sim run --after-success`); a replay goes on as long. */
   after: number;
 }
@@ -192,13 +192,13 @@ export async function loadSource(file: string, where: (task: TaskName, seed: num
   };
   // In a task that searches, the first stage may follow hovers in a new scene: it starts at its own hover.
   const stages = cutStages(ticks, scene.stages.map(find), file, scene.searches ? HOVER_NEAR : STAGE_NEAR);
-  const passes = cutHovers(ticks, (scene.searches ?? []).map(find), stages[0].from);
-  return { file, task, seed: meta.seed, variant: scene.variant, ticks, stages, passes, after: meta.after_success_ticks ?? 0 };
+  const hovers = cutHovers(ticks, (scene.searches ?? []).map(find), stages[0].from);
+  return { file, task, seed: meta.seed, variant: scene.variant, ticks, stages, hovers, after: meta.after_success_ticks ?? 0 };
 }
 
 const wrap = (a: number) => Math.atan2(Math.sin(a), Math.cos(a));
 
-/** A recorded hover over an object passed (SourceDemo.passes): where the object stood, and the hand's path. */
+/** A recorded hover over an object passed (SourceDemo.hovers): where the object stood, and the hand's path. */
 export interface Hover {
   at: { x: number; y: number };
   path: readonly SourceTick[];
@@ -219,12 +219,12 @@ export interface Search {
  * demonstrations that turn either way from the same view teach a policy to stay.
  */
 export function searchOrder(sources: readonly SourceDemo[], searches: readonly string[]): string[] {
-  const longest = sources.map((s) => [...s.passes.map((p) => p.object), s.stages[0].object]).reduce<string[]>((a, b) => (b.length > a.length ? b : a), []);
+  const longest = sources.map((s) => [...s.hovers.map((h) => h.object), s.stages[0].object]).reduce<string[]>((a, b) => (b.length > a.length ? b : a), []);
   return [...longest, ...[...searches].filter((o) => !longest.includes(o)).sort()];
 }
 
 /** The hovers of all the sources, pooled: a new scene's search may pass more objects than any one source did. */
-export const hoversOf = (sources: readonly SourceDemo[]): Hover[] => sources.flatMap((s) => s.passes.map((p) => ({ at: p.at, path: s.ticks.slice(p.from, p.to) })));
+export const hoversOf = (sources: readonly SourceDemo[]): Hover[] => sources.flatMap((s) => s.hovers.map((h) => ({ at: h.at, path: s.ticks.slice(h.from, h.to) })));
 
 /**
  * Replays a source in the env's current scene: per stage, a straight line from where the hand
@@ -247,7 +247,7 @@ export class StageReplay implements Driver {
     private readonly gain = 6,
   ) {}
 
-  /** The route through the scene as laid out (its passes and stages are read before anything moves). */
+  /** The route through the scene as laid out (its search and stages are read before anything moves). */
   private plan0(env: SimEnv): NonNullable<StageReplay['route']> {
     const stages = env.task.stages?.() ?? [];
     if (stages.length !== this.source.stages.length) throw new SourceError(`the scene has ${stages.length} stages, ${path.basename(this.source.file)} ${this.source.stages.length}`);

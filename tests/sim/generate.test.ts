@@ -138,11 +138,11 @@ describe('sim generate', () => {
     const smell = path.join(dir, 'smell');
     await recordEpisodes({ task: 'find-smell', driver: 'full', episodes: 2, firstSeed: 1, outDir: smell, fsync: false });
     const result = await generateEpisodes({ sourceDir: smell, episodes: 6, firstSeed: 100, outDir: smell, fsync: false });
-    expect(result.sources.map((s) => s.passes.length)).toEqual([1, 0]);
+    expect(result.sources.map((s) => s.hovers.length)).toEqual([1, 0]);
     for (const s of result.sources) {
       // A hover is the hand held over its jar; the odorant jar's stage starts at its hover too.
-      for (const p of s.passes) for (let t = p.from; t < p.to; t += 5) expect(Math.hypot(s.ticks[t].x - p.at.x, s.ticks[t].y - p.at.y)).toBeLessThanOrEqual(STAGE_NEAR);
-      for (const p of [...s.passes, s.stages[0]]) expect(Math.hypot(s.ticks[p.from].x - p.at.x, s.ticks[p.from].y - p.at.y)).toBeLessThanOrEqual(HOVER_NEAR);
+      for (const p of s.hovers) for (let t = p.from; t < p.to; t += 5) expect(Math.hypot(s.ticks[t].x - p.at.x, s.ticks[t].y - p.at.y)).toBeLessThanOrEqual(STAGE_NEAR);
+      for (const p of [...s.hovers, s.stages[0]]) expect(Math.hypot(s.ticks[p.from].x - p.at.x, s.ticks[p.from].y - p.at.y)).toBeLessThanOrEqual(HOVER_NEAR);
       expect(s.stages.map((st) => st.object)).toEqual([`jar-${s.seed === 1 ? 0 : 1}`, 'bin']);
     }
     expect(result.kept).toHaveLength(6);
@@ -155,8 +155,8 @@ describe('sim generate', () => {
       const g = await sourceOf('find-smell', path.join(smell, episodeFileName('find-smell', r.seed)));
       const odorant = `jar-${r.info.target_jar}`;
       expect(g.stages[0].object).toBe(odorant);
-      expect(g.passes.map((p) => p.object)).toEqual(order.slice(0, order.indexOf(odorant)));
-      swept.push(g.passes.length);
+      expect(g.hovers.map((p) => p.object)).toEqual(order.slice(0, order.indexOf(odorant)));
+      swept.push(g.hovers.length);
     }
     expect(Math.max(...swept), `hovers per generated sweep: ${swept}`).toBe(2);
   }, 120_000);
